@@ -1,0 +1,233 @@
+"""The key-manager interface: what every adapter does, and the registry from ``type`` to class.
+
+``keys`` talks to authorization servers only through this module (``adapter_for(key_manager)``).
+Adapters never touch ``keys`` models: they get plain dataclasses in and give plain dataclasses back.
+
+Adapter state. Some servers hand back things the portal must keep to reach a client again (an RFC
+7592 registration access token and URI, Okta's app id, Keycloak's internal uuid). Every method that
+takes a ``ClientRef`` may update ``ref.state`` in place (Keycloak rotates the registration access
+token on every call); the caller persists ``ref.state`` (encrypted) after every call, success or not.
+
+Errors. Every failure is a ``KeyManagerError`` naming the key manager and the step, with a
+message a developer can act on. Adapters never raise raw HTTP or database errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from keymanagers.models import KeyManager
+
+
+class KeyManagerError(Exception):
+    """A key manager refused, failed or could not be reached."""
+
+    def __init__(self, key_manager: str, step: str, message: str, *, status: int | None = None,
+                 retryable: bool = False):
+        self.key_manager = key_manager
+        self.step = step
+        self.message = message
+        self.status = status  # the remote HTTP status, where there was one
+        self.retryable = retryable
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.key_manager}: {self.step} failed: {self.message}"
+
+
+class NotSupported(KeyManagerError):
+    """The key manager cannot do this at all (e.g. several secrets at a plain DCR server)."""
+
+
+@dataclass
+class ClientConfig:
+    """What the developer chose in Key Configurations; seconds, negative means never expires."""
+
+    name: str
+    grant_types: list[str]
+    callback_url: str = ""
+    token_type: str = "JWT"  # the application's: JWT | OAUTH
+    application_access_token_expiry_time: int = 3600
+    user_access_token_expiry_time: int = 3600
+    refresh_token_expiry_time: int = 86400
+    id_token_expiry_time: int = 3600
+    pkce_mandatory: bool = False
+    pkce_support_plain: bool = False
+    public_client: bool = False
+    owner: str = ""  # the developer's username, for the remote client's metadata
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def callback_urls(self) -> list[str]:
+        """The callback URL field may hold several URLs separated by spaces or commas."""
+        return [u for u in self.callback_url.replace(",", " ").split() if u]
+
+
+@dataclass
+class ClientRef:
+    """How to reach an existing client: its client_id and the adapter's own state."""
+
+    client_id: str
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SecretInfo:
+    """A freshly made secret. ``value`` is shown once and never stored in plain text."""
+
+    value: str
+    remote_id: str = ""
+    expires_at: datetime | None = None
+
+
+@dataclass
+class RegisteredClient:
+    """A client just created (or mapped) at the key manager."""
+
+    ref: ClientRef
+    secret: SecretInfo | None  # None for a public client, or a mapped one whose secret we were not given
+    grant_types: list[str] = field(default_factory=list)
+    callback_url: str = ""
+
+
+@dataclass
+class TokenResult:
+    access_token: str
+    expires_in: int | None  # seconds; None = never expires
+    scopes: list[str]
+    token_type: str = "Bearer"
+
+
+@dataclass
+class ConnectionCheck:
+    step: str
+    ok: bool
+    message: str
+
+
+class KeyManagerAdapter:
+    """Base class of every adapter. Subclasses set ``type`` and implement the hooks they support.
+
+    A hook that a key manager cannot do raises ``NotSupported`` (the base class's default), so the
+    caller can give a clear message instead of pretending.
+    """
+
+    type: ClassVar[str] = ""
+    #: Several secrets per client at once (rotation without downtime).
+    supports_multiple_secrets: ClassVar[bool] = False
+    #: Upper bound the server itself puts on secrets per client (Okta: 2); None = no bound.
+    max_secrets: ClassVar[int | None] = None
+
+    def __init__(self, key_manager: KeyManager):
+        self.key_manager = key_manager
+
+    @property
+    def label(self) -> str:
+        return self.key_manager.display_name or self.key_manager.name
+
+    def error(self, step: str, message: str, **kwargs: Any) -> KeyManagerError:
+        return KeyManagerError(self.label, step, message, **kwargs)
+
+    def not_supported(self, step: str) -> NotSupported:
+        return NotSupported(self.label, step, f"{self.key_manager.get_type_display()} does not support this")
+
+    # -- description -------------------------------------------------------------------------
+    def endpoints(self) -> dict[str, str]:
+        """Token, revoke, userinfo, introspection, authorize, JWKS endpoints shown to developers."""
+        km = self.key_manager
+        return {
+            "token": km.token_endpoint,
+            "revoke": km.revoke_endpoint,
+            "userinfo": km.userinfo_endpoint,
+            "introspect": km.introspection_endpoint,
+            "authorize": km.authorize_endpoint,
+            "jwks": km.jwks_endpoint,
+        }
+
+    def available_grant_types(self) -> list[str]:
+        """Grant types a developer may tick for this key manager."""
+        return list(self.key_manager.available_grant_types or [])
+
+    def application_configuration(self) -> list[dict[str, Any]]:
+        """Extra fields of the keys form, in the reference's ``applicationConfiguration`` shape:
+        ``name``, ``label``, ``type``, ``required``, ``default``, ``tooltip``, ``values``."""
+        return []
+
+    def check_connection(self) -> list[ConnectionCheck]:
+        """Probe the server: what works and what does not (admin's "Test connection")."""
+        raise self.not_supported("test connection")
+
+    # -- clients -----------------------------------------------------------------------------
+    def register_client(self, config: ClientConfig, *, secret_expires_at: datetime | None = None) -> RegisteredClient:
+        """Create a client; return its id, state and first secret."""
+        raise self.not_supported("register client")
+
+    def get_client(self, ref: ClientRef) -> dict[str, Any]:
+        """The client's metadata as the server reports it (no secret)."""
+        raise self.not_supported("read client")
+
+    def update_client(self, ref: ClientRef, config: ClientConfig) -> None:
+        """Apply a changed configuration (grant types, callback, lifetimes, PKCE, public)."""
+        raise self.not_supported("update client")
+
+    def delete_client(self, ref: ClientRef) -> None:
+        """Delete the client and revoke what it can of its tokens. Deleting a missing client is fine."""
+        raise self.not_supported("delete client")
+
+    def map_client(self, client_id: str, client_secret: str = "", state: dict[str, Any] | None = None) -> RegisteredClient:
+        """Adopt a client that already exists at the server (Provide Existing OAuth Keys)."""
+        raise self.not_supported("map existing client")
+
+    # -- secrets -----------------------------------------------------------------------------
+    def regenerate_secret(self, ref: ClientRef) -> SecretInfo:
+        """Replace the client's (only) secret with a new one."""
+        raise self.not_supported("regenerate secret")
+
+    def create_secret(self, ref: ClientRef, *, expires_at: datetime | None = None) -> SecretInfo:
+        """Add a secret beside the existing ones (``supports_multiple_secrets``)."""
+        raise self.not_supported("create secret")
+
+    def delete_secret(self, ref: ClientRef, remote_id: str) -> None:
+        """Remove one secret; tokens issued with it stay valid."""
+        raise self.not_supported("delete secret")
+
+    # -- tokens ------------------------------------------------------------------------------
+    def issue_token(self, ref: ClientRef, *, client_secret: str, scopes: list[str],
+                    validity_period: int | None = None, grant_type: str = "client_credentials") -> TokenResult:
+        """Get an access token for the client (client_credentials by default)."""
+        raise self.not_supported("generate token")
+
+    def introspect(self, token: str) -> dict[str, Any]:
+        """RFC 7662 answer for ``token`` (``{"active": false}`` when not valid)."""
+        raise self.not_supported("introspect token")
+
+    def revoke_token(self, ref: ClientRef, token: str, *, client_secret: str = "") -> None:
+        """RFC 7009 revocation of one token."""
+        raise self.not_supported("revoke token")
+
+    def revoke_client_tokens(self, ref: ClientRef) -> int:
+        """Revoke every token of the client ("revoke earlier tokens"); returns how many, if known."""
+        raise self.not_supported("revoke tokens")
+
+
+ADAPTERS: dict[str, type[KeyManagerAdapter]] = {}
+
+
+def register(cls: type[KeyManagerAdapter]) -> type[KeyManagerAdapter]:
+    """Class decorator: make ``cls`` the adapter for key managers of ``cls.type``."""
+    ADAPTERS[cls.type] = cls
+    return cls
+
+
+def adapter_for(key_manager: KeyManager) -> KeyManagerAdapter:
+    # Importing the package registers every adapter (keymanagers/__init__ would import models too
+    # early, so the registry fills itself on first use).
+    from keymanagers import adapters  # noqa: F401
+
+    try:
+        return ADAPTERS[key_manager.type](key_manager)
+    except KeyError:
+        raise KeyManagerError(str(key_manager), "load adapter", f"unknown key manager type {key_manager.type!r}") from None
