@@ -95,6 +95,8 @@ class ConsumerSecret(models.Model):
     value_encrypted = models.TextField(blank=True, default="")
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Set when the owner was emailed that this secret is about to expire (once per secret).
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

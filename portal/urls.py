@@ -3,11 +3,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+API = "api/am/devportal/v3/"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("portal.web_urls")),
     path("accounts/", include("portal.accounts.urls")),
-    path("api/am/devportal/v3/", include("portal.api_urls")),
+    # Secrets (multiple consumer secrets) before the general API, whose last route is a JSON 404.
+    path(API, include("keys.secret_api_urls")),
+    path(API, include("portal.api_urls")),
     path("", include("keys.urls")),
+    path("", include("keys.secret_urls")),
     path("", include("keymanagers.resident.urls")),
 ]
