@@ -3,9 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from portal.health import healthz
+
 API = "api/am/devportal/v3/"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("portal.web_urls")),
     path("accounts/", include("portal.accounts.urls")),
