@@ -1,0 +1,121 @@
+"""JSON errors for the REST API, in the reference portal's shape.
+
+Every error the API returns is ``{"code": <HTTP status>, "message": <short>, "description": <detail>}``;
+validation errors add ``"error": [{"code": <reason>, "message": "<field>: <text>"}]``. The keys and
+secrets areas raise ``ApiError`` for their own 400/404/409/502 answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from keymanagers.base import KeyManagerError, NotSupported
+
+logger = logging.getLogger(__name__)
+
+
+def _phrase(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Error"
+
+
+def error_body(
+    code: int, description: str, *, message: str | None = None, errors: list | None = None
+) -> dict:
+    body: dict[str, Any] = {"code": code, "message": message or _phrase(code), "description": description}
+    if errors is not None:
+        body["error"] = errors
+    return body
+
+
+class ApiError(exceptions.APIException):
+    """An API error with an explicit status, short message and description.
+
+    ``raise ApiError(409, "Conflict", "An application named 'x' already exists")``; ``message``
+    defaults to the status phrase. ``errors`` is the optional list of per-field items.
+    """
+
+    def __init__(self, status_code: int, message: str | None = None, description: str = "", *, errors=None):
+        self.status_code = status_code
+        self.message = message or _phrase(status_code)
+        self.description = description or self.message
+        self.errors = errors
+        super().__init__(detail=self.description)
+
+
+def _flatten(detail: Any, field: str = "") -> list[dict]:
+    """DRF's nested validation detail → ``[{"code", "message": "field: text"}]``."""
+    items: list[dict] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = field if key == "non_field_errors" else (f"{field}.{key}" if field else str(key))
+            items.extend(_flatten(value, name))
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            # A list of errors for one field, or a list of nested objects (one per list item).
+            name = f"{field}[{index}]" if isinstance(value, dict | list) else field
+            items.extend(_flatten(value, name))
+    else:
+        code = getattr(detail, "code", "invalid")
+        items.append({"code": code, "message": f"{field}: {detail}" if field else str(detail)})
+    return items
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's EXCEPTION_HANDLER: every error becomes the JSON body above."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+
+    if isinstance(exc, ApiError):
+        body = error_body(exc.status_code, exc.description, message=exc.message, errors=exc.errors)
+        code = exc.status_code
+    elif isinstance(exc, exceptions.ValidationError):
+        items = _flatten(exc.detail)
+        code = status.HTTP_400_BAD_REQUEST
+        description = "; ".join(item["message"] for item in items) or "Invalid input."
+        body = error_body(code, description, errors=items)
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.status_code
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        detail = (
+            exc.detail
+            if isinstance(exc.detail, str)
+            else "; ".join(i["message"] for i in _flatten(exc.detail))
+        )
+        body = error_body(code, str(detail))
+    elif isinstance(exc, NotSupported):
+        code = status.HTTP_400_BAD_REQUEST
+        body = error_body(code, str(exc))
+    elif isinstance(exc, KeyManagerError):
+        # The key manager (not the portal, not the caller) failed: a gateway error naming it.
+        code = status.HTTP_502_BAD_GATEWAY
+        body = error_body(code, str(exc))
+    else:
+        # Unexpected: log it with its traceback, answer JSON without internals.
+        logger.exception("Unhandled API error in %s", context.get("view").__class__.__name__)
+        code = status.HTTP_500_INTERNAL_SERVER_ERROR
+        body = error_body(code, "The server could not complete the request.")
+
+    set_rollback()
+    return Response(body, status=code, headers=headers)
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Unknown URLs under the API prefix answer JSON, not the HTML 404 page."""
+    return JsonResponse(error_body(404, f"No API resource at {request.path}"), status=404)
