@@ -1,16 +1,646 @@
-"""Writes on keys: generation, configuration, secrets, tokens. Views and API call these."""
+"""Writes on keys: generation, mapping, configuration, removal, clean-up, secret and token requests.
+
+The pages (``keys/views.py``) and the REST API (``keys/api.py``) both call these.
+
+Key managers may be remote servers, so no adapter call ever runs inside a transaction: a service
+calls the adapter first and then saves locally in a short ``transaction.atomic()``. When the
+key manager made a client and a later step failed, the service deletes that client again; when
+that fails too, the key is kept as ``PARTIALLY_CREATED`` with the reason, for **Clean up**.
+The adapter's state (``ref.state``) is saved after every call that may have changed it.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import hmac
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from keymanagers.base import ClientRef, adapter_for
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from keymanagers.base import (
+    ClientRef,
+    KeyManagerAdapter,
+    KeyManagerError,
+    SecretInfo,
+    TokenResult,
+    adapter_for,
+)
+from keymanagers.models import GrantType, KeyManager
+from keys.config import KeyConfig, clean_key_config, parse_seconds
+from keys.errors import KeysConflict, KeysError, KeysPartiallyCreated
+from keys.models import ApplicationKey, ConsumerSecret, KeyType
+from portal import crypto
+from portal.audit import audit
+from portal.models import AuditEvent
+
+logger = logging.getLogger(__name__)
+
+FAILURE = AuditEvent.Outcome.FAILURE
+DESCRIPTION_MAX_LENGTH = 1024
+# RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+
+
+@dataclass
+class GeneratedKeys:
+    """What Generate Keys made. ``consumer_secret`` and ``token`` are shown once, then forgotten."""
+
+    key: ApplicationKey
+    consumer_secret: str
+    secret: ConsumerSecret | None
+    token: TokenResult | None
+
+
+# -- small helpers ---------------------------------------------------------------------------------
+
+
+def _label(key_manager: KeyManager) -> str:
+    return key_manager.display_name or key_manager.name
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _require_enabled(key_manager: KeyManager) -> None:
+    if not key_manager.enabled:
+        raise KeysError(
+            f"The key manager {_label(key_manager)} is disabled; ask an administrator to enable it."
+        )
+
+
+def _require_complete(key: ApplicationKey) -> None:
+    if key.key_state == ApplicationKey.State.PARTIALLY_CREATED:
+        raise KeysError("Keys are partially created: clean them up first, then generate them again.")
+
+
+def _ref(key: ApplicationKey) -> ClientRef:
+    return ClientRef(key.consumer_key, key.get_remote_state())
+
+
+def _save_state(key: ApplicationKey, ref: ClientRef) -> None:
+    """Keep what the adapter learnt (a rotated registration access token, …), success or not."""
+    if ref.state == key.get_remote_state():
+        return
+    key.set_remote_state(ref.state)
+    ApplicationKey.objects.filter(pk=key.pk).update(
+        remote_state_encrypted=key.remote_state_encrypted, updated_at=timezone.now()
+    )
+
+
+def _ensure_no_key(*, application, key_type: str, key_manager: KeyManager) -> None:
+    if ApplicationKey.objects.filter(
+        application=application, key_type=key_type, key_manager=key_manager
+    ).exists():
+        raise KeysConflict(_already_exists(key_type, key_manager))
+
+
+def _already_exists(key_type: str, key_manager: KeyManager) -> str:
+    return (
+        f"Keys already exist for this application's {KeyType(key_type).label} environment at "
+        f"{_label(key_manager)}. Remove them first to generate new ones."
+    )
+
+
+def _check_key_type(key_type: str) -> str:
+    if key_type not in KeyType.values:
+        raise ValidationError({"key_type": [f"Choose one of: {', '.join(KeyType.values)}."]})
+    return key_type
+
+
+def clean_scopes(scopes: Iterable[str] | None) -> list[str]:
+    """Scope names as the token request will carry them (the key manager decides which it grants)."""
+    if scopes is None:
+        return []
+    if isinstance(scopes, str) or not isinstance(scopes, Iterable):
+        raise ValidationError({"scopes": ["Give the scopes as a list of names."]})
+    cleaned = []
+    for scope in scopes:
+        if not isinstance(scope, str) or not _SCOPE_TOKEN.fullmatch(scope):
+            raise ValidationError({"scopes": [f"“{scope}” is not a valid scope name."]})
+        cleaned.append(scope)
+    return list(dict.fromkeys(cleaned))
+
+
+def clean_validity(value: Any, field: str = "validity_period") -> int | None:
+    """Token validity in seconds; None = the key's own setting; negative = never expires."""
+    if value is None or value == "":
+        return None
+    try:
+        return parse_seconds(value)
+    except ValueError:
+        raise ValidationError(
+            {field: ["Enter a whole number of seconds other than 0 (a negative number means never expires)."]}
+        ) from None
+
+
+def _clean_secret_fields(description: str, expires_at: datetime | None) -> str:
+    description = (description or "").strip()
+    errors = {}
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        errors["secret_description"] = [f"Use at most {DESCRIPTION_MAX_LENGTH} characters."]
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["secret_expires_at"] = ["The secret's expiry must be in the future."]
+    if errors:
+        raise ValidationError(errors)
+    return description
+
+
+def _store_secret(
+    key: ApplicationKey, info: SecretInfo, *, description: str = "", actor=None
+) -> ConsumerSecret:
+    """A keyed hash always; the encrypted value only in single-secret mode (the page may reveal it)."""
+    single = not key.key_manager.multiple_secrets_enabled
+    return ConsumerSecret.objects.create(
+        key=key,
+        remote_id=info.remote_id or "",
+        description="" if single else description,
+        secret_hash=crypto.keyed_hash(info.value),
+        value_encrypted=crypto.encrypt(info.value) if single else "",
+        expires_at=info.expires_at,
+        created_by=_user(actor),
+    )
+
+
+def stored_secret_value(key: ApplicationKey) -> str:
+    """The secret the portal may read back (single-secret mode only), or ""."""
+    if key.key_manager.multiple_secrets_enabled:
+        return ""
+    now = timezone.now()
+    for secret in key.secrets.all():
+        if secret.value_encrypted and not secret.is_expired(now):
+            return crypto.decrypt(secret.value_encrypted)
+    return ""
+
+
+def _secret_matches(key: ApplicationKey, value: str) -> bool | None:
+    """Whether ``value`` is a live secret of ``key``; None when the portal knows no secret to check."""
+    now = timezone.now()
+    # A row with an empty hash is a secret being created right now (a reservation): not a candidate.
+    known = [s for s in key.secrets.all() if s.secret_hash]
+    if not known:
+        return None
+    digest = crypto.keyed_hash(value)
+    live = [s.secret_hash for s in known if not s.is_expired(now)]
+    # Compare with every candidate (no early exit) so timing says nothing about which one matched.
+    results = [hmac.compare_digest(digest, candidate) for candidate in live]
+    return any(results)
+
+
+def _failure(actor, action: str, *, application=None, key=None, error: Exception, **detail) -> None:
+    audit(
+        actor=actor,
+        action=action,
+        application=application,
+        key=key,
+        outcome=FAILURE,
+        error=str(error)[:500],
+        **detail,
+    )
+
+
+# -- generate ---------------------------------------------------------------------------------------
+
+
+def keys_generate(
+    *,
+    application,
+    key_type: str,
+    key_manager: KeyManager,
+    config: Mapping[str, Any],
+    actor,
+    secret_description: str = "",
+    secret_expires_at: datetime | None = None,
+    scopes: Iterable[str] = (),
+    validity_time: Any = None,
+) -> GeneratedKeys:
+    """Create the client at the key manager, store the key and its first secret, and (with Client
+    Credentials, where the key manager allows it) get an access token."""
+    _check_key_type(key_type)
+    _require_enabled(key_manager)
+    if not key_manager.enable_oauth_app_creation:
+        raise KeysError(
+            f"{_label(key_manager)} does not allow creating OAuth applications from the portal; "
+            "use Provide Existing OAuth Keys instead."
+        )
+    adapter = adapter_for(key_manager)
+    cfg = clean_key_config(config, adapter=adapter)
+    multiple = key_manager.multiple_secrets_enabled
+    description = _clean_secret_fields(secret_description, secret_expires_at) if multiple else ""
+    scopes = clean_scopes(scopes)
+    validity = clean_validity(validity_time, "validity_time")
+    _ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
+
+    try:
+        registered = adapter.register_client(
+            cfg.client_config(application=application, key_type=key_type),
+            secret_expires_at=secret_expires_at if multiple else None,
+        )
+    except KeyManagerError as exc:
+        _failure(
+            actor,
+            "keys.generate",
+            application=application,
+            error=exc,
+            key_type=key_type,
+            key_manager=key_manager.name,
+        )
+        raise
+
+    ref = registered.ref
+    info = registered.secret
+    wants_token = (
+        GrantType.CLIENT_CREDENTIALS in cfg.grant_types
+        and key_manager.enable_token_generation
+        and info is not None
+    )
+    token: TokenResult | None = None
+    try:
+        if wants_token:
+            token = adapter.issue_token(
+                ref, client_secret=info.value, scopes=scopes, validity_period=validity
+            )
+        with transaction.atomic():
+            key = ApplicationKey(
+                application=application,
+                key_type=key_type,
+                key_manager=key_manager,
+                consumer_key=ref.client_id,
+                mode=ApplicationKey.Mode.CREATED,
+                key_state=ApplicationKey.State.COMPLETED,
+                **cfg.model_fields(),
+            )
+            key.set_remote_state(ref.state)
+            key.save(force_insert=True)
+            secret = _store_secret(key, info, description=description, actor=actor) if info else None
+            audit(
+                actor=actor,
+                action="keys.generate",
+                application=application,
+                key=key,
+                secret_id=secret.pk if secret else None,
+                key_type=key_type,
+                key_manager=key_manager.name,
+                grant_types=cfg.grant_types,
+                token_issued=token is not None,
+            )
+    except Exception as exc:
+        _compensate(
+            adapter,
+            ref,
+            exc,
+            application=application,
+            key_type=key_type,
+            key_manager=key_manager,
+            cfg=cfg,
+            actor=actor,
+        )
+        raise  # _compensate raises; this keeps linters and readers sure of it
+
+    return GeneratedKeys(key=key, consumer_secret=info.value if info else "", secret=secret, token=token)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, KeyManagerError):
+        return str(exc)
+    if isinstance(exc, IntegrityError):
+        return "saving the keys in the portal failed: they were created at the same time by another request"
+    return "saving the keys in the portal failed"
+
+
+def _compensate(
+    adapter: KeyManagerAdapter,
+    ref: ClientRef,
+    exc: Exception,
+    *,
+    application,
+    key_type: str,
+    key_manager: KeyManager,
+    cfg: KeyConfig,
+    actor,
+) -> None:
+    """A step after the remote client was created failed: delete the client again, or record the
+    half-made key for Clean up. Always raises."""
+    if not isinstance(exc, KeyManagerError):
+        logger.exception("Saving keys failed after %s created client %s", _label(key_manager), ref.client_id)
+    reason = _describe(exc)
+    try:
+        adapter.delete_client(ref)
+    except KeyManagerError as cleanup_exc:
+        reason = f"{reason}; removing the client at {_label(key_manager)} again also failed: {cleanup_exc}"
+        key = _save_partial(application, key_type, key_manager, cfg, ref, reason)
+        _failure(
+            actor,
+            "keys.generate",
+            application=application,
+            key=key,
+            error=exc,
+            key_type=key_type,
+            key_manager=key_manager.name,
+            partially_created=True,
+        )
+        raise KeysPartiallyCreated(
+            f"Keys are partially created: {reason}. Use Clean up to remove them."
+        ) from exc
+    _failure(
+        actor,
+        "keys.generate",
+        application=application,
+        error=exc,
+        key_type=key_type,
+        key_manager=key_manager.name,
+        client_removed=True,
+    )
+    if isinstance(exc, IntegrityError):
+        raise KeysConflict(_already_exists(key_type, key_manager)) from exc
+    if isinstance(exc, KeyManagerError):
+        raise exc
+    raise KeysError(f"{reason}; the client at {_label(key_manager)} was removed again. Try again.") from exc
+
+
+def _save_partial(application, key_type, key_manager, cfg: KeyConfig, ref: ClientRef, reason: str):
+    try:
+        with transaction.atomic():
+            key = ApplicationKey(
+                application=application,
+                key_type=key_type,
+                key_manager=key_manager,
+                consumer_key=ref.client_id,
+                mode=ApplicationKey.Mode.CREATED,
+                key_state=ApplicationKey.State.PARTIALLY_CREATED,
+                failure_reason=reason,
+                **cfg.model_fields(),
+            )
+            key.set_remote_state(ref.state)
+            key.save(force_insert=True)
+            return key
+    except Exception:
+        # Nowhere left to record it: the log line is what an operator cleans up from.
+        logger.exception(
+            "Could not record partially created client %s at %s", ref.client_id, _label(key_manager)
+        )
+        return None
+
+
+# -- map existing ----------------------------------------------------------------------------------
+
+
+def keys_map(
+    *,
+    application,
+    key_type: str,
+    key_manager: KeyManager,
+    consumer_key: str,
+    consumer_secret: str,
+    actor,
+) -> ApplicationKey:
+    """Provide Existing OAuth Keys: adopt a client that already exists at the key manager."""
+    _check_key_type(key_type)
+    _require_enabled(key_manager)
+    if not key_manager.enable_map_oauth_consumer_apps:
+        raise KeysError(f"{_label(key_manager)} does not allow providing existing OAuth keys.")
+    consumer_key = (consumer_key or "").strip()
+    consumer_secret = (consumer_secret or "").strip()
+    errors = {}
+    if not consumer_key:
+        errors["consumer_key"] = ["Enter the consumer key (client id)."]
+    elif len(consumer_key) > 255:
+        errors["consumer_key"] = ["Use at most 255 characters."]
+    if not consumer_secret:
+        errors["consumer_secret"] = ["Enter the consumer secret."]
+    if errors:
+        raise ValidationError(errors)
+    _ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
+    if ApplicationKey.objects.filter(key_manager=key_manager, consumer_key=consumer_key).exists():
+        raise KeysConflict("This consumer key is already used by an application in the portal.")
+
+    adapter = adapter_for(key_manager)
+    try:
+        registered = adapter.map_client(consumer_key, consumer_secret)
+    except KeyManagerError as exc:
+        _failure(
+            actor,
+            "keys.map",
+            application=application,
+            error=exc,
+            key_type=key_type,
+            key_manager=key_manager.name,
+        )
+        raise
+    info = registered.secret or SecretInfo(value=consumer_secret)
+    try:
+        with transaction.atomic():
+            key = ApplicationKey(
+                application=application,
+                key_type=key_type,
+                key_manager=key_manager,
+                consumer_key=registered.ref.client_id,
+                mode=ApplicationKey.Mode.MAPPED,
+                key_state=ApplicationKey.State.COMPLETED,
+                supported_grant_types=list(registered.grant_types),
+                callback_url=registered.callback_url or "",
+            )
+            key.set_remote_state(registered.ref.state)
+            key.save(force_insert=True)
+            secret = _store_secret(key, info, actor=actor)
+            audit(
+                actor=actor,
+                action="keys.map",
+                application=application,
+                key=key,
+                secret_id=secret.pk,
+                key_type=key_type,
+                key_manager=key_manager.name,
+            )
+    except IntegrityError as exc:
+        # Nothing was created remotely, so there is nothing to undo there.
+        raise KeysConflict(_already_exists(key_type, key_manager)) from exc
+    return key
+
+
+# -- update, remove, clean up ---------------------------------------------------------------------
+
+
+def keys_update(*, key: ApplicationKey, config: Mapping[str, Any], actor) -> ApplicationKey:
+    """Apply a changed Key Configuration at the key manager, then locally."""
+    key_manager = key.key_manager
+    _require_enabled(key_manager)
+    _require_complete(key)
+    adapter = adapter_for(key_manager)
+    cfg = clean_key_config(config, adapter=adapter)
+    ref = _ref(key)
+    try:
+        adapter.update_client(ref, cfg.client_config(application=key.application, key_type=key.key_type))
+    except KeyManagerError as exc:
+        _save_state(key, ref)
+        _failure(actor, "keys.update", application=key.application_id, key=key, error=exc)
+        raise
+    with transaction.atomic():
+        for name, value in cfg.model_fields().items():
+            setattr(key, name, value)
+        key.set_remote_state(ref.state)
+        key.save()
+        audit(
+            actor=actor,
+            action="keys.update",
+            application=key.application_id,
+            key=key,
+            grant_types=cfg.grant_types,
+        )
+    return key
+
+
+def _remove(key: ApplicationKey, actor, action: str) -> None:
+    # A mapped client was made by someone else, outside the portal: forgetting it is all we do.
+    if key.mode == ApplicationKey.Mode.CREATED and key.consumer_key:
+        ref = _ref(key)
+        try:
+            adapter_for(key.key_manager).delete_client(ref)
+        except KeyManagerError as exc:
+            _save_state(key, ref)
+            _failure(actor, action, application=key.application_id, key=key, error=exc)
+            raise
+    with transaction.atomic():
+        audit(
+            actor=actor,
+            action=action,
+            application=key.application_id,
+            key=key.pk,
+            key_type=key.key_type,
+            key_manager=key.key_manager.name,
+            consumer_key=key.consumer_key,
+        )
+        key.delete()
+
+
+def keys_delete(*, key: ApplicationKey, actor) -> None:
+    """Remove Keys: delete the client at the key manager (revoking its tokens), then the key."""
+    _remove(key, actor, "keys.delete")
+
+
+def keys_clean_up(*, key: ApplicationKey, actor) -> None:
+    """Remove a partially created key: what exists at the key manager first, then the row."""
+    if key.key_state != ApplicationKey.State.PARTIALLY_CREATED:
+        raise KeysError("These keys are complete: nothing to clean up. Use Remove Keys to delete them.")
+    _remove(key, actor, "keys.clean_up")
 
 
 def keys_delete_all(*, application, actor=None) -> None:
-    """Delete every key of ``application`` at its key manager, then locally (application delete)."""
-    for key in application.keys.select_related("key_manager"):
-        if key.consumer_key:
-            adapter_for(key.key_manager).delete_client(ClientRef(key.consumer_key, key.get_remote_state()))
-        with transaction.atomic():
-            key.delete()
+    """Delete every key of ``application`` at its key manager, then locally (application delete).
+
+    Stops at the first key manager that fails (``KeyManagerError``): the keys removed so far stay
+    removed, the rest stay in place, and the caller keeps the application.
+    """
+    for key in application.keys.select_related("key_manager", "application"):
+        _remove(key, actor, "keys.delete")
+
+
+# -- secrets and tokens ----------------------------------------------------------------------------
+
+
+def secret_regenerate(*, key: ApplicationKey, actor) -> str:
+    """Replace the key's secret (single-secret mode); returns the new value, to be shown once."""
+    key_manager = key.key_manager
+    _require_enabled(key_manager)
+    _require_complete(key)
+    if key_manager.multiple_secrets_enabled:
+        raise KeysError(
+            f"{_label(key_manager)} keeps several secrets per key: create a new secret, then delete "
+            "the old one (generate-secret and revoke-secret in the API)."
+        )
+    ref = _ref(key)
+    try:
+        info = adapter_for(key_manager).regenerate_secret(ref)
+    except KeyManagerError as exc:
+        _save_state(key, ref)
+        _failure(actor, "keys.secret_regenerate", application=key.application_id, key=key, error=exc)
+        raise
+    with transaction.atomic():
+        # Serialise with other writers of this key's secrets for the short local part.
+        ApplicationKey.objects.select_for_update().filter(pk=key.pk).first()
+        key.secrets.all().delete()
+        secret = _store_secret(key, info, actor=actor)
+        key.set_remote_state(ref.state)
+        key.save(update_fields=["remote_state_encrypted", "updated_at"])
+        audit(
+            actor=actor,
+            action="keys.secret_regenerate",
+            application=key.application_id,
+            key=key,
+            secret_id=secret.pk,
+        )
+    return info.value
+
+
+def token_generate(
+    *,
+    key: ApplicationKey,
+    consumer_secret: str = "",
+    scopes: Iterable[str] = (),
+    validity_period: Any = None,
+    revoke_previous: bool | str = False,
+    actor,
+    grant_type: str = GrantType.CLIENT_CREDENTIALS,
+) -> TokenResult:
+    """Generate Access Token: a client_credentials token for the key, shown once.
+
+    ``revoke_previous`` is True to revoke the client's earlier tokens first, or one token to revoke.
+    """
+    key_manager = key.key_manager
+    _require_enabled(key_manager)
+    if not key_manager.enable_token_generation:
+        raise KeysError(f"{_label(key_manager)} does not allow generating access tokens from the portal.")
+    _require_complete(key)
+    grant_type = grant_type or GrantType.CLIENT_CREDENTIALS
+    if grant_type != GrantType.CLIENT_CREDENTIALS:
+        raise ValidationError({"grant_type": ["Only client_credentials tokens can be generated here."]})
+    if grant_type not in (key.supported_grant_types or []):
+        raise KeysError(
+            "The Client Credentials grant type is not enabled for these keys: tick it under "
+            "Key Configurations and update the keys first."
+        )
+    scopes = clean_scopes(scopes)
+    validity = clean_validity(validity_period)
+    secret = (consumer_secret or "").strip() or stored_secret_value(key)
+    if not secret:
+        raise ValidationError({"consumer_secret": ["Enter one of this key's consumer secrets."]})
+    if _secret_matches(key, secret) is False:
+        raise ValidationError(
+            {
+                "consumer_secret": [
+                    "This is not a valid consumer secret of these keys (wrong, expired or deleted)."
+                ]
+            }
+        )
+
+    adapter = adapter_for(key_manager)
+    ref = _ref(key)
+    try:
+        if revoke_previous is True:
+            adapter.revoke_client_tokens(ref)
+        elif isinstance(revoke_previous, str) and revoke_previous:
+            adapter.revoke_token(ref, revoke_previous, client_secret=secret)
+        result = adapter.issue_token(
+            ref, client_secret=secret, scopes=scopes, validity_period=validity, grant_type=grant_type
+        )
+    except KeyManagerError as exc:
+        _save_state(key, ref)
+        _failure(actor, "keys.token_generate", application=key.application_id, key=key, error=exc)
+        raise
+    _save_state(key, ref)
+    audit(
+        actor=actor,
+        action="keys.token_generate",
+        application=key.application_id,
+        key=key,
+        scopes=result.scopes,
+        validity_period=result.expires_in,
+        revoked_previous=bool(revoke_previous),
+    )
+    return result

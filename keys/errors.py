@@ -1,0 +1,32 @@
+"""Errors the keys services raise, with the HTTP status the REST API answers them with.
+
+Key-manager failures are ``keymanagers.base.KeyManagerError`` (502) and bad input is Django's
+``ValidationError`` (400); these cover the portal's own refusals.
+"""
+
+from __future__ import annotations
+
+
+class KeysError(Exception):
+    """A request the portal refuses: ``message`` is short, ``description`` says what to do."""
+
+    status = 400
+    title = "Bad Request"
+
+    def __init__(self, description: str):
+        self.description = description
+        super().__init__(description)
+
+
+class KeysConflict(KeysError):
+    """The thing already exists (a key for this application, environment and key manager)."""
+
+    status = 409
+    title = "Conflict"
+
+
+class KeysPartiallyCreated(KeysError):
+    """The client was made at the key manager, a later step failed, and removing it failed too."""
+
+    status = 502
+    title = "Bad Gateway"

@@ -1,0 +1,70 @@
+"""Reads on keys: key managers offered to developers, an application's keys, scopes.
+
+Every key lookup goes through an application the caller already got from
+``portal.selectors.application_get`` (owner-scoped), so someone else's key is a 404 here too.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from keymanagers.models import KeyManager
+from keys.models import ApplicationKey, ConsumerSecret, KeyType, Scope
+
+ENVIRONMENTS = {"production": KeyType.PRODUCTION, "sandbox": KeyType.SANDBOX}
+
+
+def key_type_for_env(env: str) -> str:
+    """``production`` / ``sandbox`` (the URL's spelling) → the ``KeyType`` value, or Http404."""
+    try:
+        return ENVIRONMENTS[env]
+    except KeyError:
+        raise Http404("No such environment") from None
+
+
+def key_managers_enabled() -> QuerySet[KeyManager]:
+    """The key managers developers may use, in tab order (Resident first: its ``order`` is 0)."""
+    return KeyManager.objects.filter(enabled=True).order_by("order", "id")
+
+
+def key_manager_get_enabled(*, name: str) -> KeyManager | None:
+    return key_managers_enabled().filter(name=name).first()
+
+
+def _with_details(qs: QuerySet[ApplicationKey]) -> QuerySet[ApplicationKey]:
+    return qs.select_related("key_manager", "application").prefetch_related(
+        Prefetch("secrets", queryset=ConsumerSecret.objects.order_by("-created_at"))
+    )
+
+
+def keys_for_application(*, application, key_type: str | None = None) -> QuerySet[ApplicationKey]:
+    qs = ApplicationKey.objects.filter(application=application)
+    if key_type:
+        qs = qs.filter(key_type=key_type)
+    return _with_details(qs).order_by("key_type", "key_manager__order", "created_at")
+
+
+def key_get(*, application, key_id) -> ApplicationKey:
+    """The application's key with this id (``keyMappingId``), or Http404."""
+    try:
+        key_id = uuid.UUID(str(key_id))
+    except ValueError:
+        raise Http404("No such key") from None
+    key = _with_details(ApplicationKey.objects.filter(application=application, pk=key_id)).first()
+    if key is None:
+        raise Http404("No such key")
+    return key
+
+
+def key_find(*, application, key_type: str, key_manager) -> ApplicationKey | None:
+    """The key for this application, environment and key manager, if there is one."""
+    return _with_details(
+        ApplicationKey.objects.filter(application=application, key_type=key_type, key_manager=key_manager)
+    ).first()
+
+
+def scopes_list() -> QuerySet[Scope]:
+    return Scope.objects.order_by("name")
