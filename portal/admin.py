@@ -1,0 +1,136 @@
+"""Django admin for users, applications, personal API tokens and the audit log.
+
+Ids and hashes are read-only; token values are never stored, so never shown. The audit log is
+read-only history: admins can search it, not rewrite it.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from portal.models import ApiToken, Application, AuditEvent
+
+User = get_user_model()
+
+
+class ApplicationInline(admin.TabularInline):
+    model = Application
+    fields = ("name", "token_type", "status", "created_at")
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = (
+        "username",
+        "email",
+        "is_active",
+        "is_staff",
+        "application_count",
+        "date_joined",
+        "last_login",
+    )
+    list_filter = ("is_active", "is_staff", "is_superuser", "date_joined")
+    readonly_fields = ("id", "date_joined", "last_login")
+    inlines = [ApplicationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(application_count=Count("applications"))
+
+    @admin.display(description="applications", ordering="application_count")
+    def application_count(self, obj) -> int:
+        return obj.application_count
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "token_type", "status", "throttling_policy", "created_at")
+    list_filter = ("token_type", "status", "throttling_policy", "created_at")
+    list_select_related = ("owner",)
+    search_fields = ("name", "description", "owner__username", "owner__email", "=id")
+    readonly_fields = ("id", "created_at", "updated_at", "keys_link")
+    fields = (
+        "id",
+        "owner",
+        "name",
+        "description",
+        "token_type",
+        "throttling_policy",
+        "status",
+        "created_at",
+        "updated_at",
+        "keys_link",
+    )
+    raw_id_fields = ("owner",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+
+    @admin.display(description="keys")
+    def keys_link(self, obj) -> str:
+        if obj.pk is None:
+            return "—"
+        try:
+            url = reverse("admin:keys_applicationkey_changelist")
+        except NoReverseMatch:  # the keys admin is not registered
+            return str(obj.keys.count())
+        return format_html(
+            '<a href="{}?application__id__exact={}">{} key(s)</a>', url, obj.pk, obj.keys.count()
+        )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at")
+    list_filter = ("created_at", "expires_at", "last_used_at")
+    list_select_related = ("user",)
+    search_fields = ("name", "prefix", "user__username", "user__email")
+    # The hash is useless to an admin and there is no value to show: it is never stored.
+    fields = ("id", "user", "name", "prefix", "created_at", "expires_at", "last_used_at")
+    readonly_fields = ("id", "user", "prefix", "created_at", "last_used_at")
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request):
+        # A token made here would have no value anyone ever saw: users create their own.
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "action",
+        "outcome",
+        "actor",
+        "application_id",
+        "key_mapping_id",
+        "secret_id",
+    )
+    list_filter = ("outcome", "action", "created_at")
+    list_select_related = ("actor",)
+    search_fields = ("action", "actor__username", "=application_id", "=key_mapping_id", "=secret_id")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

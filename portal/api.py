@@ -1,0 +1,249 @@
+"""REST API for applications: ``/api/am/devportal/v3/applications[/{applicationId}]``.
+
+Field names follow the reference portal's Devportal REST API v3. One view per URL, one method per
+operation, each with its input and output serializers beside it; the writes go through
+``portal.services`` exactly as the pages do.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from keymanagers.base import KeyManagerError
+from portal import selectors, services
+from portal.api_errors import ApiError
+from portal.models import Application, TokenType
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    code = serializers.IntegerField()
+    message = serializers.CharField()
+    description = serializers.CharField()
+    error = inline_serializer(
+        "ErrorListItem",
+        fields={"code": serializers.CharField(), "message": serializers.CharField()},
+        many=True,
+        required=False,
+    )
+
+
+def error_responses(*codes: int) -> dict:
+    descriptions = {
+        400: "Bad request: invalid input (the body names the fields).",
+        401: "Not authenticated: send a session cookie or `Authorization: Bearer dpt_…`.",
+        403: "Forbidden (for session authentication, a missing or wrong CSRF token).",
+        404: "No such application (or it belongs to someone else).",
+        409: "Conflict: an application with this name already exists.",
+        502: "A key manager failed; nothing was deleted.",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+
+
+class ApplicationKeyOutputSerializer(serializers.Serializer):
+    keyMappingId = serializers.UUIDField(source="id")
+    keyManager = serializers.CharField(source="key_manager.name")
+    keyType = serializers.CharField(source="key_type")
+    consumerKey = serializers.CharField(source="consumer_key")
+    supportedGrantTypes = serializers.ListField(source="supported_grant_types", child=serializers.CharField())
+    callbackUrl = serializers.CharField(source="callback_url")
+    keyState = serializers.CharField(source="key_state")
+    mode = serializers.CharField()
+
+
+class ApplicationOutputSerializer(serializers.Serializer):
+    applicationId = serializers.UUIDField(source="id")
+    name = serializers.CharField()
+    throttlingPolicy = serializers.CharField(source="throttling_policy")
+    description = serializers.CharField()
+    tokenType = serializers.ChoiceField(source="token_type", choices=TokenType.values)
+    status = serializers.CharField()
+    owner = serializers.CharField(source="owner.get_username")
+    keys = ApplicationKeyOutputSerializer(many=True)
+    createdTime = serializers.DateTimeField(source="created_at")
+    updatedTime = serializers.DateTimeField(source="updated_at")
+
+
+class PaginationSerializer(serializers.Serializer):
+    offset = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Number of applications matching the query, in all pages.")
+    next = serializers.CharField(help_text="Path of the next page; empty on the last page.")
+    previous = serializers.CharField(help_text="Path of the previous page; empty on the first page.")
+
+
+class ApplicationListOutputSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Number of applications in this page.")
+    list = ApplicationOutputSerializer(many=True)
+    pagination = PaginationSerializer()
+
+
+class ApplicationInputSerializer(serializers.Serializer):
+    """Body of POST and PUT. PUT replaces: a field left out takes its default, as at creation."""
+
+    # The length is checked after trimming, by the service, so that "  x  " counts as 1 character.
+    name = serializers.CharField(trim_whitespace=True)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    tokenType = serializers.ChoiceField(choices=TokenType.values, required=False, default=TokenType.JWT)
+    throttlingPolicy = serializers.CharField(required=False, default=services.DEFAULT_THROTTLING_POLICY)
+
+    def validate_name(self, value: str) -> str:
+        try:
+            return services.clean_application_name(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+    def validate_description(self, value: str) -> str:
+        if len(value.strip()) > services.DESCRIPTION_MAX_LENGTH:
+            raise serializers.ValidationError(
+                f"Ensure this field has no more than {services.DESCRIPTION_MAX_LENGTH} characters."
+            )
+        return value
+
+    def validate_throttlingPolicy(self, value: str) -> str:  # noqa: N802 - DRF names hooks after fields
+        if len(value) > services.THROTTLING_POLICY_MAX_LENGTH:
+            raise serializers.ValidationError(
+                f"Ensure this field has no more than {services.THROTTLING_POLICY_MAX_LENGTH} characters."
+            )
+        return value
+
+
+def _service_kwargs(data: dict) -> dict:
+    return {
+        "name": data["name"],
+        "description": data["description"],
+        "token_type": data["tokenType"],
+        "throttling_policy": data["throttlingPolicy"],
+    }
+
+
+def _conflict(exc: services.DuplicateApplicationName) -> ApiError:
+    return ApiError(409, "Conflict", f"An application named '{exc.name}' already exists")
+
+
+def _with_keys(application: Application) -> Application:
+    return selectors.application_with_keys(application)
+
+
+class ApplicationListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(required=False, default=25, min_value=1, max_value=100)
+        offset = serializers.IntegerField(required=False, default=0, min_value=0)
+        query = serializers.CharField(required=False, default="", allow_blank=True)
+        sortBy = serializers.ChoiceField(choices=["name", "createdTime"], required=False, default="name")
+        sortOrder = serializers.ChoiceField(choices=["asc", "desc"], required=False, default="asc")
+
+    @extend_schema(
+        operation_id="applicationsGet",
+        summary="List your applications",
+        parameters=[FilterSerializer],
+        responses={
+            200: ApplicationListOutputSerializer,
+            **error_responses(400, 401),
+        },
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        params = filters.validated_data
+        qs = selectors.application_list(
+            user=request.user,
+            query=params["query"],
+            sort_by=params["sortBy"],
+            sort_order=params["sortOrder"],
+            with_keys=True,
+        )
+        total = qs.count()
+        limit, offset = params["limit"], params["offset"]
+        page = list(qs[offset : offset + limit])
+
+        def link(new_offset: int) -> str:
+            query = {"limit": limit, "offset": new_offset, "query": params["query"]}
+            query.update({"sortBy": params["sortBy"], "sortOrder": params["sortOrder"]})
+            return f"{request.path}?{urlencode(query)}"
+
+        return Response(
+            {
+                "count": len(page),
+                "list": ApplicationOutputSerializer(page, many=True).data,
+                "pagination": {
+                    "offset": offset,
+                    "limit": limit,
+                    "total": total,
+                    "next": link(offset + limit) if offset + limit < total else "",
+                    "previous": link(max(offset - limit, 0)) if offset > 0 else "",
+                },
+            }
+        )
+
+    @extend_schema(
+        operation_id="applicationsPost",
+        summary="Create an application",
+        request=ApplicationInputSerializer,
+        responses={201: ApplicationOutputSerializer, **error_responses(400, 401, 403, 409)},
+    )
+    def post(self, request):
+        serializer = ApplicationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            application = services.application_create(
+                owner=request.user, **_service_kwargs(serializer.validated_data)
+            )
+        except services.DuplicateApplicationName as exc:
+            raise _conflict(exc) from exc
+        except DjangoValidationError as exc:
+            raise ApiError(400, "Bad Request", " ".join(exc.messages)) from exc
+        return Response(
+            ApplicationOutputSerializer(_with_keys(application)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ApplicationDetailApi(APIView):
+    @extend_schema(
+        operation_id="applicationsApplicationIdGet",
+        summary="Get an application",
+        responses={200: ApplicationOutputSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, application_id):
+        application = selectors.application_get(user=request.user, application_id=application_id)
+        return Response(ApplicationOutputSerializer(_with_keys(application)).data)
+
+    @extend_schema(
+        operation_id="applicationsApplicationIdPut",
+        summary="Replace an application's name, description, token type and throttling policy",
+        request=ApplicationInputSerializer,
+        responses={200: ApplicationOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def put(self, request, application_id):
+        application = selectors.application_get(user=request.user, application_id=application_id)
+        serializer = ApplicationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.application_update(
+                application=application, actor=request.user, **_service_kwargs(serializer.validated_data)
+            )
+        except services.DuplicateApplicationName as exc:
+            raise _conflict(exc) from exc
+        except DjangoValidationError as exc:
+            raise ApiError(400, "Bad Request", " ".join(exc.messages)) from exc
+        return Response(ApplicationOutputSerializer(_with_keys(application)).data)
+
+    @extend_schema(
+        operation_id="applicationsApplicationIdDelete",
+        summary="Delete an application, its keys, and its clients at the key managers",
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404, 502)},
+    )
+    def delete(self, request, application_id):
+        application = selectors.application_get(user=request.user, application_id=application_id)
+        try:
+            services.application_delete(application=application, actor=request.user)
+        except KeyManagerError as exc:
+            raise ApiError(502, "Bad Gateway", f"The application was not deleted: {exc}") from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)

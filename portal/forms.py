@@ -1,0 +1,82 @@
+"""Forms of the applications pages and the API tokens page. Rules live in ``portal.services``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from portal import services
+from portal.models import TokenType
+
+
+class ApplicationForm(forms.Form):
+    name = forms.CharField(
+        max_length=services.NAME_MAX_LENGTH,
+        help_text=f"1 to {services.NAME_MAX_LENGTH} characters, unique among your applications.",
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
+    description = forms.CharField(
+        required=False,
+        max_length=services.DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=f"Optional, at most {services.DESCRIPTION_MAX_LENGTH} characters.",
+    )
+    token_type = forms.ChoiceField(
+        choices=TokenType.choices,
+        initial=TokenType.JWT,
+        widget=forms.RadioSelect,
+        label="Token type",
+        help_text="JWT: self-contained signed tokens. OAuth: opaque reference tokens checked by introspection.",
+    )
+
+    def clean_name(self) -> str:
+        try:
+            return services.clean_application_name(self.cleaned_data["name"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+    def save(self, *, owner=None, application=None):
+        """Create (``owner``) or update (``application``); a duplicate name becomes a field error.
+
+        Returns the application, or None when the form got an error instead.
+        """
+        data = self.cleaned_data
+        try:
+            if application is None:
+                return services.application_create(
+                    owner=owner, name=data["name"], description=data["description"], token_type=data["token_type"]
+                )
+            return services.application_update(
+                application=application,
+                actor=owner,
+                name=data["name"],
+                description=data["description"],
+                token_type=data["token_type"],
+                throttling_policy=application.throttling_policy,
+            )
+        except services.DuplicateApplicationName as exc:
+            self.add_error("name", f"You already have an application named '{exc.name}'. Choose another name.")
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return None
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        help_text="What the token is for, e.g. “CI deploy”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    days = forms.TypedChoiceField(coerce=int, label="Expires in", choices=())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        lifetimes = services.api_token_lifetime_choices()
+        self.fields["days"].choices = [(d, f"{d} days") for d in lifetimes]
+        self.fields["days"].initial = 90 if 90 in lifetimes else lifetimes[-1]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Enter a name for the token.")
+        return name

@@ -1,0 +1,205 @@
+"""Writes of the applications domain: applications and personal API tokens.
+
+Pages and the REST API call these functions, so both get the same rules: names trimmed, 1–70
+characters, unique per owner regardless of case; deletion removes the clients at the key managers
+first; every change is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal import crypto
+from portal.audit import audit
+from portal.authentication import LOOKUP_PREFIX_LENGTH, TOKEN_PREFIX
+from portal.models import ApiToken, Application, AuditEvent, TokenType
+
+NAME_MAX_LENGTH = 70
+DESCRIPTION_MAX_LENGTH = 1024
+THROTTLING_POLICY_MAX_LENGTH = 64
+DEFAULT_THROTTLING_POLICY = "Unlimited"
+API_TOKEN_LIFETIME_CHOICES = (7, 30, 90, 365)
+
+
+class DuplicateApplicationName(Exception):
+    """The owner already has an application with this name (compared without case)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"An application named '{name}' already exists")
+
+
+def clean_application_name(name: str) -> str:
+    """The name as stored: trimmed, 1–70 characters, no control characters."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Enter a name for the application.", code="required")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            f"The name can have at most {NAME_MAX_LENGTH} characters (it has {len(name)}).", code="max_length"
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValidationError("The name must not contain control characters.", code="invalid")
+    return name
+
+
+def _check_fields(*, description: str, token_type: str, throttling_policy: str) -> None:
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise ValidationError(f"The description can have at most {DESCRIPTION_MAX_LENGTH} characters.")
+    if token_type not in TokenType.values:
+        raise ValidationError(f"Token type must be one of {', '.join(TokenType.values)}.")
+    if not throttling_policy or len(throttling_policy) > THROTTLING_POLICY_MAX_LENGTH:
+        raise ValidationError(f"Throttling policy must have 1 to {THROTTLING_POLICY_MAX_LENGTH} characters.")
+
+
+def _name_taken(*, owner, name: str, exclude_pk=None) -> bool:
+    qs = Application.objects.filter(owner=owner, name__iexact=name)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.exists()
+
+
+def _save_unique(application: Application) -> None:
+    """Save, turning the case-insensitive unique constraint into DuplicateApplicationName.
+
+    The check before saving gives the friendly error; the constraint catches the race between two
+    requests creating the same name at once.
+    """
+    if _name_taken(owner=application.owner, name=application.name, exclude_pk=application.pk):
+        raise DuplicateApplicationName(application.name)
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError as exc:
+        if _name_taken(owner=application.owner, name=application.name, exclude_pk=application.pk):
+            raise DuplicateApplicationName(application.name) from exc
+        raise
+
+
+@transaction.atomic
+def application_create(
+    *,
+    owner,
+    name: str,
+    description: str = "",
+    token_type: str = TokenType.JWT,
+    throttling_policy: str = DEFAULT_THROTTLING_POLICY,
+) -> Application:
+    name = clean_application_name(name)
+    description = (description or "").strip()
+    _check_fields(description=description, token_type=token_type, throttling_policy=throttling_policy)
+    application = Application(
+        owner=owner,
+        name=name,
+        description=description,
+        token_type=token_type,
+        throttling_policy=throttling_policy,
+    )
+    _save_unique(application)
+    audit(actor=owner, action="application.create", application=application, name=name, token_type=token_type)
+    return application
+
+
+@transaction.atomic
+def application_update(
+    *,
+    application: Application,
+    actor,
+    name: str,
+    description: str = "",
+    token_type: str = TokenType.JWT,
+    throttling_policy: str = DEFAULT_THROTTLING_POLICY,
+) -> Application:
+    name = clean_application_name(name)
+    description = (description or "").strip()
+    _check_fields(description=description, token_type=token_type, throttling_policy=throttling_policy)
+    changed = sorted(
+        field
+        for field, value in {
+            "name": name,
+            "description": description,
+            "token_type": token_type,
+            "throttling_policy": throttling_policy,
+        }.items()
+        if getattr(application, field) != value
+    )
+    application.name = name
+    application.description = description
+    application.token_type = token_type
+    application.throttling_policy = throttling_policy
+    _save_unique(application)
+    audit(actor=actor, action="application.update", application=application, changed=changed)
+    return application
+
+
+def application_delete(*, application: Application, actor) -> None:
+    """Delete the application's clients at their key managers, then the application.
+
+    Not one transaction on purpose: a client deleted at a key manager cannot be restored by a
+    rollback, so each key is removed locally as soon as its remote client is gone
+    (``keys_delete_all``). If a key manager fails, its ``KeyManagerError`` propagates and the
+    application (with its remaining keys) is kept, so the developer can retry.
+    """
+    from keymanagers.base import KeyManagerError
+    from keys.services import keys_delete_all
+
+    application_id, name = application.pk, application.name
+    try:
+        keys_delete_all(application=application, actor=actor)
+    except KeyManagerError as exc:
+        audit(
+            actor=actor,
+            action="application.delete",
+            application=application_id,
+            outcome=AuditEvent.Outcome.FAILURE,
+            name=name,
+            error=str(exc),
+        )
+        raise
+    with transaction.atomic():
+        application.delete()
+        audit(actor=actor, action="application.delete", application=application_id, name=name)
+
+
+def api_token_lifetime_choices() -> list[int]:
+    """Lifetimes (days) offered for a new API token, capped by PORTAL_API_TOKEN_MAX_DAYS."""
+    maximum = settings.PORTAL_API_TOKEN_MAX_DAYS
+    return [d for d in API_TOKEN_LIFETIME_CHOICES if d <= maximum] or [maximum]
+
+
+@transaction.atomic
+def api_token_create(*, user, name: str, days: int) -> tuple[ApiToken, str]:
+    """Create a personal API token; returns the row and the value, which is never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Enter a name for the token.")
+    if len(name) > ApiToken._meta.get_field("name").max_length:
+        raise ValidationError("The name can have at most 100 characters.")
+    if days not in api_token_lifetime_choices():
+        raise ValidationError(f"Choose a lifetime of {', '.join(map(str, api_token_lifetime_choices()))} days.")
+    expires_at = timezone.now() + timedelta(days=days)
+    # The lookup prefix carries 48 random bits: a collision is astronomically rare, but retrying
+    # costs nothing and keeps the unique index from ever surfacing as an error.
+    for _attempt in range(5):
+        value = crypto.generate_secret(TOKEN_PREFIX)
+        prefix = value[:LOOKUP_PREFIX_LENGTH]
+        if ApiToken.objects.filter(prefix=prefix).exists():
+            continue
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=prefix, token_hash=crypto.keyed_hash(value), expires_at=expires_at
+        )
+        audit(actor=user, action="api_token.create", token_prefix=prefix, days=days)
+        return token, value
+    raise RuntimeError("could not generate a unique API token prefix")
+
+
+@transaction.atomic
+def api_token_revoke(*, api_token: ApiToken, actor) -> None:
+    prefix = api_token.prefix
+    api_token.delete()
+    audit(actor=actor, action="api_token.revoke", token_prefix=prefix)
