@@ -211,7 +211,25 @@ OAUTH2_PROVIDER = {
     "REQUEST_APPROVAL_PROMPT": "auto",
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "REFRESH_TOKEN_EXPIRE_SECONDS": 86400,
+    # RFC 9700 (OAuth security BCP) gates that cost us nothing: bearer tokens only in the
+    # Authorization header, RFC 9207 `iss` in authorization responses, and a replayed refresh
+    # token revokes its whole family.
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
+# DOT's RFC 9700 deploy warnings for behaviour the product offers on purpose, per client, where
+# the global switch cannot see it: implicit and password grants only where an admin allowed them,
+# PKCE plain only for a key with "Support PKCE Plain Text" (ResidentServer's pre-auth check), http
+# callbacks for native-app loopback redirects (RFC 8252), and PKCE required per key
+# (ResidentValidator.is_pkce_required).
+SILENCED_SYSTEM_CHECKS = [
+    "oauth2_provider.W001",
+    "oauth2_provider.W002",
+    "oauth2_provider.W003",
+    "oauth2_provider.W008",
+    "oauth2_provider.W010",
+]
 RESIDENT_JWT_ALGORITHM = env_str("RESIDENT_JWT_ALGORITHM", "RS256")
 RESIDENT_SIGNING_KEY_FILE = env_str("RESIDENT_SIGNING_KEY_FILE")
 RESIDENT_ISSUER = env_str("RESIDENT_ISSUER", SITE_URL + "/oauth2")
