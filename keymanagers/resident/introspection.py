@@ -1,0 +1,101 @@
+"""What the resident server tells about a token (RFC 7662), shared by the endpoint and the adapter.
+
+A client sees only its own tokens; a resource server (and the portal itself, ``viewer=None``) sees
+every token. Anything else — unknown, expired, revoked, someone else's — is ``None``, which the
+endpoint answers as ``{"active": false}``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+import jwt
+from django.conf import settings
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+from keymanagers.resident import tokens
+
+
+def _visible_to(viewer, application_id) -> bool:
+    return viewer is None or getattr(viewer, "is_resource_server", False) or application_id == viewer.pk
+
+
+def _timestamp(value) -> int:
+    return int(calendar.timegm(value.utctimetuple()))
+
+
+def _access_token_claims(row) -> dict[str, Any]:
+    client = row.application
+    claims: dict[str, Any] = {
+        "active": True,
+        "scope": row.scope,
+        "token_type": "Bearer",
+        "exp": _timestamp(row.expires),
+        "iat": _timestamp(row.created),
+        "iss": settings.RESIDENT_ISSUER,
+    }
+    if client is not None:
+        claims["client_id"] = client.client_id
+        claims["sub"] = client.client_id
+        claims["aud"] = client.client_id
+    if row.user is not None:
+        claims["username"] = row.user.get_username()
+        claims["sub"] = str(row.user.pk)
+    if row.resource:
+        claims["aud"] = row.resource[0] if len(row.resource) == 1 else list(row.resource)
+    if row.token.count(".") == 2:
+        # Our own JWT (the row proves it), so its claims can be read without re-verifying.
+        try:
+            payload = jwt.decode(row.token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            payload = {}
+        for name in ("sub", "aud", "jti", "iat", "iss"):
+            if name in payload:
+                claims[name] = payload[name]
+    return claims
+
+
+def claims_for(token: str, *, viewer=None) -> dict[str, Any] | None:
+    """RFC 7662 claims of an active access or refresh token ``viewer`` may see, else ``None``."""
+    if not token:
+        return None
+    checksum = hashlib.sha256(token.encode()).hexdigest()
+    row = (
+        get_access_token_model()
+        .objects.select_related("application", "user")
+        .filter(token_checksum=checksum)
+        .first()
+    )
+    if row is not None:
+        if row.is_expired() or not _visible_to(viewer, row.application_id):
+            return None
+        return _access_token_claims(row)
+
+    refresh = (
+        get_refresh_token_model()
+        .objects.select_related("application", "user")
+        .filter(token_checksum=checksum, revoked__isnull=True)
+        .first()
+    )
+    if refresh is None or refresh.application is None or not _visible_to(viewer, refresh.application_id):
+        return None
+    lifetime = tokens.refresh_token_lifetime(refresh.application)
+    expires = refresh.created + timedelta(seconds=lifetime)
+    if expires <= timezone.now():
+        return None
+    claims = {
+        "active": True,
+        "token_type": "refresh_token",
+        "client_id": refresh.application.client_id,
+        "sub": str(refresh.user.pk) if refresh.user else refresh.application.client_id,
+        "iat": _timestamp(refresh.created),
+        "exp": _timestamp(expires),
+        "iss": settings.RESIDENT_ISSUER,
+    }
+    if refresh.user is not None:
+        claims["username"] = refresh.user.get_username()
+    return claims

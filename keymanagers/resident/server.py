@@ -1,0 +1,56 @@
+"""The oauthlib server of the resident authorization server (DOT's ``OAUTH2_SERVER_CLASS``).
+
+Two things DOT's settings cannot express:
+
+* per-client access-token lifetimes: oauthlib accepts a callable ``token_expires_in``, but DOT's
+  setting is not an import string, so the server installs ``tokens.access_token_expires_in``;
+* "PKCE plain allowed" per client: oauthlib accepts ``plain`` (and a missing method, which means
+  plain) from everyone, so a pre-authorization validator refuses it unless the client allows it.
+"""
+
+from __future__ import annotations
+
+from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.openid import Server
+
+from keymanagers.resident import tokens
+
+
+def refuse_plain_pkce_unless_allowed(request) -> dict:
+    """Pre-auth validator: ``code_challenge_method=plain`` (or none given) only where the client allows it."""
+    if request.code_challenge is None:
+        return {}
+    method = request.code_challenge_method or "plain"
+    if method == "plain" and not getattr(request.client, "pkce_plain_allowed", False):
+        raise errors.InvalidRequestError(
+            description="This client requires code_challenge_method=S256; plain PKCE is not allowed.",
+            request=request,
+        )
+    return {}
+
+
+class ResidentServer(Server):
+    def __init__(
+        self,
+        request_validator,
+        token_expires_in=None,
+        token_generator=None,
+        refresh_token_generator=None,
+        *args,
+        **kwargs,
+    ):
+        super().__init__(
+            request_validator,
+            tokens.access_token_expires_in,
+            token_generator or tokens.generate_access_token,
+            refresh_token_generator or tokens.generate_refresh_token,
+            *args,
+            **kwargs,
+        )
+        # The OpenID grants proxy to their own OAuth2 code grant, so each gets the check.
+        for grant in (
+            self.auth_grant,
+            self.openid_connect_auth.proxy_target,
+            self.openid_connect_hybrid.proxy_target,
+        ):
+            grant.custom_validators.pre_auth.append(refuse_plain_pkce_unless_allowed)

@@ -1,0 +1,132 @@
+"""Access and refresh tokens of the resident server, and how long they live.
+
+``generate_access_token`` is DOT's ``ACCESS_TOKEN_GENERATOR``: an RFC 9068 JWT for clients whose
+``token_format`` is ``JWT``, a random opaque value otherwise. Refresh tokens are always opaque.
+``access_token_expires_in`` is oauthlib's ``token_expires_in`` callable (set by ``ResidentServer``),
+which makes lifetimes per client.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from oauth2_provider.settings import oauth2_settings
+
+from keymanagers.resident import signing
+
+# "Never expires" is stored as a far-future expiry: DOT turns a negative lifetime into a token
+# that is already expired.
+NEVER_SECONDS = 100 * 365 * 24 * 3600
+NEVER = timedelta(seconds=NEVER_SECONDS)
+OPAQUE_TOKEN_BYTES = 32  # 256 bits
+
+# Set only by in-process callers (the adapter's issue_token); an HTTP client cannot reach it.
+_validity_override: ContextVar[int | None] = ContextVar("resident_validity_override", default=None)
+
+
+@contextmanager
+def validity_period(seconds: int | None) -> Iterator[None]:
+    """Within the block, tokens get this lifetime (negative: never) instead of the client's."""
+    reset = _validity_override.set(seconds)
+    try:
+        yield
+    finally:
+        _validity_override.reset(reset)
+
+
+def is_never(seconds: int | None) -> bool:
+    return seconds is not None and seconds >= NEVER_SECONDS
+
+
+def lifetime_seconds(configured: int | None, default: int) -> int:
+    """A configured lifetime in seconds: negative means never, empty or zero means the default."""
+    if configured is None or configured == 0:
+        return default
+    if configured < 0:
+        return NEVER_SECONDS
+    return configured
+
+
+def default_access_token_seconds() -> int:
+    value = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+    return value if isinstance(value, int) else signing.DEFAULT_ACCESS_TOKEN_SECONDS
+
+
+def access_token_expires_in(request) -> int:
+    """Seconds the access token being issued lives: the in-process override, else the client's setting."""
+    override = _validity_override.get()
+    if override is not None:
+        return lifetime_seconds(override, default_access_token_seconds())
+    client = request.client
+    if client is None:
+        return default_access_token_seconds()
+    configured = (
+        client.application_token_lifetime
+        if request.grant_type == "client_credentials"
+        else client.user_token_lifetime
+    )
+    return lifetime_seconds(configured, default_access_token_seconds())
+
+
+def default_refresh_token_seconds() -> int:
+    return getattr(settings, "RESIDENT_REFRESH_TOKEN_EXPIRE_SECONDS", 86400)
+
+
+def refresh_token_lifetime(client) -> int:
+    return lifetime_seconds(client.refresh_token_lifetime, default_refresh_token_seconds())
+
+
+def id_token_lifetime(client) -> int:
+    return lifetime_seconds(client.id_token_lifetime, oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
+
+
+def _audience(request, client_id: str) -> str | list[str]:
+    resource = getattr(request, "resource", None)
+    if isinstance(resource, str) and resource.strip():
+        return resource
+    if isinstance(resource, list) and resource:
+        return resource[0] if len(resource) == 1 else list(resource)
+    return client_id
+
+
+def access_token_claims(request) -> dict[str, Any]:
+    """RFC 9068 claims for the token being issued (``request.expires_in`` is set by oauthlib first)."""
+    client = request.client
+    now = int(time.time())
+    user = getattr(request, "user", None)
+    has_user = (
+        user is not None
+        and getattr(user, "pk", None) is not None
+        and request.grant_type != "client_credentials"
+    )
+    claims: dict[str, Any] = {
+        "iss": settings.RESIDENT_ISSUER,
+        "sub": str(user.pk) if has_user else client.client_id,
+        "aud": _audience(request, client.client_id),
+        "client_id": client.client_id,
+        "scope": " ".join(request.scopes or []),
+        "jti": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + int(request.expires_in),
+    }
+    if has_user:
+        claims["username"] = user.get_username()
+    return claims
+
+
+def generate_access_token(request) -> str:
+    if request.client is not None and request.client.token_format == "JWT":
+        return signing.sign(access_token_claims(request))
+    return secrets.token_urlsafe(OPAQUE_TOKEN_BYTES)
+
+
+def generate_refresh_token(request) -> str:
+    return secrets.token_urlsafe(OPAQUE_TOKEN_BYTES)
