@@ -1,0 +1,169 @@
+"""REST API for multiple consumer secrets, under ``/api/am/devportal/v3/applications/{applicationId}/
+oauth-keys/{keyMappingId}/``: ``generate-secret``, ``secrets``, ``revoke-secret``.
+
+Contract choices (documented in the OpenAPI schema too):
+
+- ``expiresIn`` is in seconds: absent or null → 90 days (the page's default); negative → never
+  expires; 0 is refused; at most 3650 days.
+- ``expiresAt`` is ISO 8601 in UTC (``2026-03-01T12:00:00Z``), or null for a secret that never expires.
+- The limit (``secret_count``) and the last-secret guard answer 409 Conflict; a key manager without
+  multiple secrets answers 400; an unknown application, key or secret 404; a key-manager failure 502.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from keys import secret_selectors as selectors
+from keys import secret_services as services
+from portal.api import ErrorSerializer
+from portal.api_errors import ApiError
+
+DEFAULT_EXPIRES_IN = int(timedelta(days=90).total_seconds())
+MAX_EXPIRES_IN = int(timedelta(days=services.MAX_EXPIRY_DAYS).total_seconds())
+
+TAG = ["Consumer secrets"]
+
+
+def _errors(*codes: int) -> dict:
+    descriptions = {
+        400: "Invalid input, or multiple consumer secrets are not enabled for the key's key manager.",
+        401: "Not authenticated.",
+        404: "No such application, key or secret (or it belongs to someone else).",
+        409: "Maximum number of consumer secrets reached, or the last valid secret cannot be deleted.",
+        502: "The key manager failed; nothing was changed.",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+
+
+def _raise(exc: services.SecretError):
+    raise ApiError(exc.status, exc.message, exc.description) from exc
+
+
+class SecretPropertiesSerializer(serializers.Serializer):
+    description = serializers.CharField()
+    expiresAt = serializers.DateTimeField(
+        source="expires_at", allow_null=True, help_text="ISO 8601 (UTC); null: never expires."
+    )
+
+
+class GenerateSecretApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class PropertiesSerializer(serializers.Serializer):
+            description = serializers.CharField(
+                required=False, allow_blank=True, max_length=services.DESCRIPTION_MAX_LENGTH, default=""
+            )
+            expiresIn = serializers.IntegerField(
+                required=False,
+                allow_null=True,
+                default=None,
+                help_text="Seconds until the secret expires. Absent: 90 days. Negative: never expires.",
+            )
+
+            def validate_expiresIn(self, value):
+                if value is not None and value == 0:
+                    raise serializers.ValidationError(
+                        "Give a positive number of seconds, a negative number for a secret that never "
+                        "expires, or leave it out for 90 days."
+                    )
+                if value is not None and value > MAX_EXPIRES_IN:
+                    raise serializers.ValidationError(
+                        f"A secret may expire at most {services.MAX_EXPIRY_DAYS} days ({MAX_EXPIRES_IN} seconds) from now."
+                    )
+                return value
+
+        additionalProperties = PropertiesSerializer(required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        secretId = serializers.UUIDField(source="secret.pk")
+        secretValue = serializers.CharField(source="value", help_text="Shown in this response only.")
+        additionalProperties = SecretPropertiesSerializer(source="secret")
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="generateConsumerSecret",
+        summary="Generate a new consumer secret",
+        request=InputSerializer,
+        responses={201: OutputSerializer, **_errors(400, 401, 404, 409, 502)},
+    )
+    def post(self, request, application_id, key_mapping_id):
+        key = selectors.key_get_by_mapping(
+            user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        props = data.validated_data.get("additionalProperties") or {}
+        expires_in = props.get("expiresIn")
+        if expires_in is None:
+            expires_in = DEFAULT_EXPIRES_IN
+        expires_at = None if expires_in < 0 else timezone.now() + timedelta(seconds=expires_in)
+        try:
+            secret, value = services.secret_create(
+                key=key, description=props.get("description", ""), expires_at=expires_at, actor=request.user
+            )
+        except services.SecretError as exc:
+            _raise(exc)
+        body = self.OutputSerializer({"secret": secret, "value": value}).data
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
+class SecretListApi(APIView):
+    class SecretSerializer(serializers.Serializer):
+        secretId = serializers.UUIDField(source="pk")
+        additionalProperties = SecretPropertiesSerializer(source="*")
+        createdTime = serializers.DateTimeField(source="created_at")
+
+    class OutputSerializer(serializers.Serializer):
+        count = serializers.IntegerField()
+        list = serializers.ListField(child=serializers.DictField())  # SecretSerializer items
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="getConsumerSecrets",
+        summary="List a key's consumer secrets (never their values), expired ones included",
+        responses={200: OutputSerializer, **_errors(400, 401, 404)},
+    )
+    def get(self, request, application_id, key_mapping_id):
+        key = selectors.key_get_by_mapping(
+            user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
+        )
+        if not key.key_manager.multiple_secrets_enabled:
+            _raise(
+                services.SecretsDisabled(
+                    "Multiple consumer secrets are not enabled",
+                    f"The {key.key_manager} key manager allows one consumer secret per key.",
+                )
+            )
+        secrets = list(selectors.secrets_for_key(key=key, include_expired=True))
+        return Response({"count": len(secrets), "list": self.SecretSerializer(secrets, many=True).data})
+
+
+class RevokeSecretApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        secretId = serializers.UUIDField()
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="revokeConsumerSecret",
+        summary="Delete a consumer secret (tokens issued with it stay valid until they expire)",
+        request=InputSerializer,
+        responses={204: None, **_errors(400, 401, 404, 409, 502)},
+    )
+    def post(self, request, application_id, key_mapping_id):
+        key = selectors.key_get_by_mapping(
+            user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        secret = selectors.secret_get(key=key, secret_id=data.validated_data["secretId"])
+        try:
+            services.secret_delete(key=key, secret=secret, actor=request.user)
+        except services.SecretError as exc:
+            _raise(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)

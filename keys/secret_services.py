@@ -1,0 +1,412 @@
+"""Writes for multiple consumer secrets: create, delete, mask, expiry reminders (SPEC 3.3).
+
+The pages (``keys.secret_views``), the REST API (``keys.secret_api``), the admin action
+(``keys.admin_actions``) and the management commands all call these functions.
+
+Rules, in one place:
+
+- The key manager's policy decides: ``multiple_secrets_enabled`` must be on, and ``secret_count``
+  (empty = unlimited) caps the key's UNEXPIRED secrets. Expired secrets do not count: they no
+  longer authenticate. The adapter's own bound (``max_secrets``, Okta: 2) caps every secret the
+  server still holds, expired or not, since the server does not know our expiry.
+- The limit holds under concurrent requests without a row lock held across the key-manager call:
+  a short transaction locks the key's row, counts, and inserts a *reservation* (a
+  ``ConsumerSecret`` with an empty ``secret_hash``); the adapter is called after that commit; the
+  row is then filled in, or deleted if the call failed.
+- A key always keeps one unexpired secret; deleting one does not revoke tokens issued with it.
+- Values are returned once to the caller and never stored, logged or audited; only
+  ``crypto.keyed_hash(value)`` is kept. In multiple-secret mode no retrievable copy is kept at all,
+  and switching the mode on destroys the copies single-secret mode kept (``secrets_mask_all``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from keymanagers.base import ClientRef, KeyManagerError, adapter_for
+from keys.models import ApplicationKey, ConsumerSecret
+from keys.secret_selectors import ENVIRONMENT_OF, RESERVATION_TTL, secret_usage, unexpired_q
+from portal import crypto
+from portal.audit import audit
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION_MAX_LENGTH = 1024
+#: The longest expiry a developer may choose (the Custom field's upper bound, about ten years).
+MAX_EXPIRY_DAYS = 3650
+LIMIT_MESSAGE = "Maximum number of consumer secrets reached"
+LAST_SECRET_MESSAGE = (
+    "A key must keep at least one valid secret. Create a new secret before deleting this one."
+)
+
+
+class SecretError(Exception):
+    """A secrets rule refused the request. ``status`` is what the REST API answers with."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, description: str = ""):
+        self.message = message
+        self.description = description or message
+        super().__init__(message)
+
+
+class SecretsDisabled(SecretError):
+    code = "multiple_secrets_disabled"
+
+
+class SecretLimitReached(SecretError):
+    status = 409
+    code = "secret_limit_reached"
+
+
+class LastSecret(SecretError):
+    status = 409
+    code = "last_secret"
+
+
+class KeyNotReady(SecretError):
+    status = 409
+    code = "key_not_ready"
+
+
+def multiple_secrets_available(key_manager) -> bool:
+    """The policy is on AND the key manager's adapter can hold several secrets per client."""
+    if not key_manager.multiple_secrets_enabled:
+        return False
+    try:
+        return adapter_for(key_manager).supports_multiple_secrets
+    except KeyManagerError:
+        return False
+
+
+def _require_multiple_secrets(key: ApplicationKey) -> None:
+    km = key.key_manager
+    if not km.multiple_secrets_enabled:
+        raise SecretsDisabled(
+            "Multiple consumer secrets are not enabled",
+            f"The {km} key manager allows one consumer secret per key. Use Regenerate Consumer Secret "
+            "instead, or ask an administrator to enable multiple consumer secrets.",
+        )
+    if not multiple_secrets_available(km):
+        raise SecretsDisabled(
+            "Multiple consumer secrets are not supported",
+            f"The {km} key manager cannot hold several secrets per client. Use Regenerate Consumer Secret instead.",
+        )
+
+
+def _require_ready(key: ApplicationKey) -> None:
+    if key.key_state != ApplicationKey.State.COMPLETED or not key.consumer_key:
+        raise KeyNotReady(
+            "The keys are not completely created",
+            "These keys were only partially created. Clean them up and generate them again before managing secrets.",
+        )
+
+
+def validate_expiry(expires_at: datetime | None, *, now: datetime) -> None:
+    if expires_at is None:
+        return
+    if expires_at <= now:
+        raise SecretError("Invalid expiry", "A secret's expiry must be in the future.")
+    if expires_at > now + timedelta(days=MAX_EXPIRY_DAYS, minutes=1):
+        raise SecretError("Invalid expiry", f"A secret may expire at most {MAX_EXPIRY_DAYS} days from now.")
+
+
+def _persist_remote_state(key: ApplicationKey, ref: ClientRef) -> None:
+    """Keep what the adapter changed in ``ref.state`` (Keycloak rotates its token on every call)."""
+    if ref.state != key.get_remote_state():
+        key.set_remote_state(ref.state)
+        ApplicationKey.objects.filter(pk=key.pk).update(
+            remote_state_encrypted=key.remote_state_encrypted, updated_at=timezone.now()
+        )
+
+
+def secret_create(
+    *, key: ApplicationKey, description: str = "", expires_at: datetime | None = None, actor
+) -> tuple[ConsumerSecret, str]:
+    """Add a secret to ``key`` at its key manager; return the row and the value (show it once).
+
+    Raises ``SecretError`` for a rule (disabled, limit, bad input) and ``KeyManagerError`` when the
+    key manager fails; in both cases nothing is left behind.
+    """
+    now = timezone.now()
+    description = (description or "").strip()
+    _require_multiple_secrets(key)
+    _require_ready(key)
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise SecretError(
+            "Invalid description", f"A description has at most {DESCRIPTION_MAX_LENGTH} characters."
+        )
+    validate_expiry(expires_at, now=now)
+
+    reservation = _reserve_slot(key=key, description=description, expires_at=expires_at, actor=actor, now=now)
+
+    adapter = adapter_for(key.key_manager)
+    ref = ClientRef(key.consumer_key, key.get_remote_state())
+    try:
+        info = adapter.create_secret(ref, expires_at=expires_at)
+    except KeyManagerError as exc:
+        ConsumerSecret.objects.filter(pk=reservation.pk).delete()
+        _persist_remote_state(key, ref)
+        audit(actor=actor, action="secret.create", key=key, outcome="failure", error=str(exc))
+        raise
+    except BaseException:
+        ConsumerSecret.objects.filter(pk=reservation.pk).delete()
+        raise
+
+    try:
+        with transaction.atomic():
+            reservation.secret_hash = crypto.keyed_hash(info.value)
+            reservation.remote_id = info.remote_id or ""
+            reservation.expires_at = info.expires_at or expires_at
+            reservation.save(update_fields=["secret_hash", "remote_id", "expires_at"])
+            _persist_remote_state(key, ref)
+            audit(
+                actor=actor,
+                action="secret.create",
+                key=key,
+                secret_id=reservation.pk,
+                description=description,
+                expires_at=reservation.expires_at.isoformat() if reservation.expires_at else None,
+            )
+    except BaseException:
+        # The server made a secret we could not record: take it back rather than leave a secret
+        # that works but that nobody can see or delete.
+        ConsumerSecret.objects.filter(pk=reservation.pk).delete()
+        try:
+            adapter.delete_secret(ref, info.remote_id)
+        except KeyManagerError:
+            logger.exception(
+                "secret %s: could not delete it at %s after a local failure", reservation.pk, key.key_manager
+            )
+        raise
+    return reservation, info.value
+
+
+@transaction.atomic
+def _reserve_slot(
+    *, key: ApplicationKey, description: str, expires_at: datetime | None, actor, now: datetime
+) -> ConsumerSecret:
+    # The key's row lock serialises every create (and delete) of this key's secrets, for the few
+    # milliseconds of count-and-insert only; the key-manager call happens after the commit.
+    ApplicationKey.objects.select_for_update().filter(pk=key.pk).values_list("pk", flat=True).get()
+    ConsumerSecret.objects.filter(key=key, secret_hash="", created_at__lte=now - RESERVATION_TTL).delete()
+    usage = secret_usage(key=key, now=now)
+    if usage.limit_reached:
+        raise SecretLimitReached(
+            LIMIT_MESSAGE,
+            f"This key already has {usage.limit} consumer secrets, the most its key manager allows. "
+            "Delete one before creating another.",
+        )
+    return ConsumerSecret.objects.create(
+        key=key,
+        description=description,
+        secret_hash="",
+        expires_at=expires_at,
+        created_by=actor,
+        created_at=now,
+    )
+
+
+def secret_delete(*, key: ApplicationKey, secret: ConsumerSecret, actor) -> None:
+    """Delete ``secret`` locally and at the key manager. Tokens issued with it stay valid.
+
+    The last unexpired secret of a key cannot be deleted (``LastSecret``).
+    """
+    now = timezone.now()
+    _require_multiple_secrets(key)
+    _require_ready(key)
+    if secret.key_id != key.pk:
+        raise ValueError("secret does not belong to key")
+
+    # Guard and delete the row under the key's row lock, so that two concurrent deletes cannot
+    # both see "another valid secret remains" and leave none. The key-manager call follows the
+    # commit; if it fails, the row comes back, so the portal never hides a secret that still works.
+    with transaction.atomic():
+        ApplicationKey.objects.select_for_update().filter(pk=key.pk).values_list("pk", flat=True).get()
+        if not secret.is_expired(now):
+            others = (
+                ConsumerSecret.objects.filter(key=key)
+                .filter(unexpired_q(now))
+                .exclude(secret_hash="")
+                .exclude(pk=secret.pk)
+            )
+            if not others.exists():
+                raise LastSecret("Cannot delete the last valid secret", LAST_SECRET_MESSAGE)
+        deleted, _ = ConsumerSecret.objects.filter(pk=secret.pk, key=key).delete()
+    if not deleted:
+        return  # a concurrent request deleted it first
+
+    ref = ClientRef(key.consumer_key, key.get_remote_state())
+    try:
+        adapter_for(key.key_manager).delete_secret(ref, secret.remote_id)
+    except KeyManagerError as exc:
+        secret.save(force_insert=True)
+        _persist_remote_state(key, ref)
+        audit(
+            actor=actor,
+            action="secret.delete",
+            key=key,
+            secret_id=secret.pk,
+            outcome="failure",
+            error=str(exc),
+        )
+        raise
+    except BaseException:
+        secret.save(force_insert=True)
+        raise
+    with transaction.atomic():
+        _persist_remote_state(key, ref)
+        audit(
+            actor=actor, action="secret.delete", key=key, secret_id=secret.pk, description=secret.description
+        )
+
+
+# -- switching multiple secrets on ------------------------------------------------------------
+
+
+def _maskable(key_manager=None):
+    qs = ConsumerSecret.objects.exclude(value_encrypted="")
+    if key_manager is not None:
+        return qs.filter(key__key_manager=key_manager)
+    return qs.filter(key__key_manager__multiple_secrets_enabled=True)
+
+
+@transaction.atomic
+def secrets_mask_all(*, key_manager=None, dry_run: bool = False, actor=None) -> int:
+    """Destroy the retrievable copy of every secret at key managers in multiple-secret mode.
+
+    With ``key_manager``, only that one (which must be in multiple-secret mode). Returns how many
+    secrets were (or, with ``dry_run``, would be) masked. Their hashes stay: they keep working.
+    """
+    if key_manager is not None and not key_manager.multiple_secrets_enabled:
+        raise SecretsDisabled(
+            "Multiple consumer secrets are not enabled",
+            f"{key_manager} is in single-secret mode, where developers may reveal their secret: nothing to mask.",
+        )
+    qs = _maskable(key_manager)
+    if dry_run:
+        return qs.count()
+    masked = qs.update(value_encrypted="")
+    if masked:
+        audit(
+            actor=actor,
+            action="secrets.mask",
+            masked=masked,
+            key_manager=key_manager.name if key_manager is not None else None,
+        )
+    return masked
+
+
+def on_multiple_secrets_enabled(key_manager, *, actor=None) -> int:
+    """Call after an admin switches ``multiple_secrets_enabled`` on: masks its secrets for good."""
+    return secrets_mask_all(key_manager=key_manager, actor=actor)
+
+
+# -- expiry reminders -------------------------------------------------------------------------
+
+
+@dataclass
+class ReminderResult:
+    emails: int = 0
+    secrets: int = 0
+    failed_emails: int = 0
+    recipients: list[str] = field(default_factory=list)
+
+
+def _expiring(*, days: int, now: datetime):
+    return (
+        ConsumerSecret.objects.filter(
+            reminder_sent_at__isnull=True,
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=days),
+        )
+        .exclude(secret_hash="")
+        .exclude(Q(key__application__owner__email="") | Q(key__application__owner__is_active=False))
+    )
+
+
+def secrets_notify_expiring(
+    *, days: int = 14, dry_run: bool = False, now: datetime | None = None
+) -> ReminderResult:
+    """Email each owner once per secret about their secrets expiring within ``days`` days.
+
+    Safe to run from cron on several machines at once: each run claims its rows (sets
+    ``reminder_sent_at``) in a short transaction, skipping rows another run has locked, and only
+    then sends. A failed email un-claims its rows so that the next run tries again.
+    """
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    now = now or timezone.now()
+    result = ReminderResult()
+    related = ("key__application__owner", "key__key_manager")
+    if dry_run:
+        claimed = list(_expiring(days=days, now=now).select_related(*related))
+    else:
+        with transaction.atomic():
+            claimed = list(
+                _expiring(days=days, now=now)
+                .select_related(*related)
+                .select_for_update(skip_locked=True, of=("self",))
+            )
+            # The condition repeats ``reminder_sent_at IS NULL``: on databases without row locks
+            # (SQLite) this UPDATE, serialised by the write lock, is what keeps a row from being
+            # claimed twice.
+            ConsumerSecret.objects.filter(
+                pk__in=[s.pk for s in claimed], reminder_sent_at__isnull=True
+            ).update(reminder_sent_at=now)
+
+    by_owner: dict[int, list[ConsumerSecret]] = {}
+    for secret in claimed:
+        by_owner.setdefault(secret.key.application.owner_id, []).append(secret)
+
+    connection = None if dry_run else get_connection()
+    for secrets_of_owner in by_owner.values():
+        owner = secrets_of_owner[0].key.application.owner
+        secrets_of_owner.sort(key=lambda s: s.expires_at)
+        result.recipients.append(owner.email)
+        if dry_run:
+            result.emails += 1
+            result.secrets += len(secrets_of_owner)
+            continue
+        message = _reminder_email(owner=owner, secrets=secrets_of_owner, days=days, now=now)
+        try:
+            connection.send_messages([message])
+        except Exception:
+            logger.exception("could not email %s about %d expiring secrets", owner.pk, len(secrets_of_owner))
+            ConsumerSecret.objects.filter(pk__in=[s.pk for s in secrets_of_owner]).update(
+                reminder_sent_at=None
+            )
+            result.failed_emails += 1
+            continue
+        result.emails += 1
+        result.secrets += len(secrets_of_owner)
+    return result
+
+
+def _reminder_email(*, owner, secrets: list[ConsumerSecret], days: int, now: datetime) -> EmailMessage:
+    rows = [
+        {
+            "application": s.key.application.name,
+            "environment": s.key.get_key_type_display(),
+            "key_manager": str(s.key.key_manager),
+            "description": s.description or "No description",
+            "expires_at": s.expires_at,
+            "url": f"{settings.SITE_URL}/applications/{s.key.application_id}/keys/{ENVIRONMENT_OF[s.key.key_type]}/",
+        }
+        for s in secrets
+    ]
+    context = {"owner": owner, "rows": rows, "days": days, "count": len(rows)}
+    subject = render_to_string("keys/secrets/email/expiring_subject.txt", context).strip()
+    body = render_to_string("keys/secrets/email/expiring.txt", context)
+    return EmailMessage(subject=subject, body=body, to=[owner.email])

@@ -1,0 +1,131 @@
+"""Pages of the multiple-consumer-secrets area: the secrets list, + New Secret, delete.
+
+The keys page (``keys.views``) includes ``templates/keys/secrets/_panel.html``; everything the
+panel does also works here without JavaScript. ``?fragment=1`` returns only the panel's body
+(toolbar, table, pagination) for the panel's fetch-based search, switch and paging.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from keymanagers.base import KeyManagerError
+from keys import secret_selectors as selectors
+from keys import secret_services as services
+from keys.secret_forms import SecretCreateForm
+
+FORM_PREFIX = "secret"
+
+
+def _safe_next(request, default: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def _secrets_url(key, env: str) -> str:
+    return reverse("key_secrets", args=[key.application_id, env, key.pk])
+
+
+@login_required
+@require_http_methods(["GET"])
+def secrets_page(request, application_id, env, key_id):
+    key = selectors.key_get(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    now = timezone.now()
+    query = request.GET.get("q", "").strip()[:200]
+    include_expired = request.GET.get("expired") == "1"
+    context = {
+        "application": key.application,
+        "key": key,
+        "env": env,
+        "q": query,
+        "include_expired": include_expired,
+        "next": _safe_next(request, _secrets_url(key, env)),
+        "enabled": key.key_manager.multiple_secrets_enabled,
+    }
+    if context["enabled"]:
+        paginator = Paginator(
+            selectors.secrets_for_key(key=key, include_expired=include_expired, query=query, now=now),
+            selectors.PAGE_SIZE,
+        )
+        page = paginator.get_page(request.GET.get("page"))
+        context.update(
+            page_obj=page,
+            rows=selectors.with_expires_in(page.object_list, now),
+            usage=selectors.secret_usage(key=key, now=now),
+            form=SecretCreateForm(prefix=FORM_PREFIX),
+        )
+    if request.GET.get("fragment") == "1":
+        return render(request, "keys/secrets/_body.html", context)
+    return render(request, "keys/secrets/list.html", context)
+
+
+@login_required
+@never_cache  # the answer to a successful POST carries the secret's value
+@require_http_methods(["GET", "POST"])
+def secret_create(request, application_id, env, key_id):
+    key = selectors.key_get(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    next_url = _safe_next(request, _secrets_url(key, env))
+    form = SecretCreateForm(request.POST or None, prefix=FORM_PREFIX)
+    context = {"application": key.application, "key": key, "env": env, "form": form, "next": next_url}
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            secret, value = services.secret_create(
+                key=key,
+                description=form.cleaned_data["description"],
+                expires_at=form.expires_at(timezone.now()),
+                actor=request.user,
+            )
+        except services.SecretError as exc:
+            form.add_error(
+                None, f"{exc.message}. {exc.description}" if exc.description != exc.message else exc.message
+            )
+            status = exc.status
+        except KeyManagerError as exc:
+            form.add_error(None, str(exc))
+            status = 502
+        else:
+            secret.expires_in = selectors.expires_in(secret, timezone.now())
+            # Rendered in the POST's own response: the value never goes to the session or a URL.
+            return render(request, "keys/secrets/created.html", {**context, "secret": secret, "value": value})
+    elif request.method == "GET":
+        usage = selectors.secret_usage(key=key)
+        if not key.key_manager.multiple_secrets_enabled:
+            form.add_error(None, "Multiple consumer secrets are not enabled for this key manager.")
+        elif usage.limit_reached:
+            form.add_error(None, services.LIMIT_MESSAGE)
+    return render(request, "keys/secrets/new.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def secret_delete(request, application_id, env, key_id, secret_id):
+    key = selectors.key_get(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    secret = selectors.secret_get(key=key, secret_id=secret_id)
+    secret.expires_in = selectors.expires_in(secret, timezone.now())
+    next_url = _safe_next(request, _secrets_url(key, env))
+    context = {"application": key.application, "key": key, "env": env, "secret": secret, "next": next_url}
+    if request.method == "POST":
+        try:
+            services.secret_delete(key=key, secret=secret, actor=request.user)
+        except services.SecretError as exc:
+            context["error"] = exc.description
+            return render(request, "keys/secrets/delete.html", context, status=exc.status)
+        except KeyManagerError as exc:
+            context["error"] = str(exc)
+            return render(request, "keys/secrets/delete.html", context, status=502)
+        messages.success(request, "Secret deleted. Tokens issued with it stay valid until they expire.")
+        return redirect(next_url)
+    return render(request, "keys/secrets/delete.html", context)
