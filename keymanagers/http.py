@@ -1,0 +1,300 @@
+"""HTTP for external key managers: one small httpx wrapper every external adapter talks through.
+
+Why one place: every remote failure must become a ``KeyManagerError`` that names the key manager and
+the step (a timeout, a refused connection, a server's own ``error_description``), and nothing the
+portal sends or receives (secrets, tokens, registration access tokens) may reach a log. Requests are
+logged as method, path and status only.
+
+Redirects are never followed across hosts: a key manager that answers a POST carrying credentials
+with a redirect elsewhere gets an error, not our credentials. Same-origin redirects of reads (a
+missing trailing slash) are followed a few times.
+
+Also here: OpenID Connect / RFC 8414 discovery (``fetch_well_known``, ``apply_discovery``), used by the
+admin's "Import endpoints from well-known URL".
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urljoin, urlsplit
+
+import httpx
+from django.conf import settings
+
+from keymanagers.base import KeyManagerError
+
+if TYPE_CHECKING:
+    from keymanagers.models import KeyManager
+
+logger = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 3
+_ERROR_TEXT_LIMIT = 300
+
+
+@dataclass
+class Response:
+    """What the caller needs of an answer: the status, the parsed JSON (or None) and the headers."""
+
+    status: int
+    data: Any
+    headers: httpx.Headers
+
+    def json_object(self) -> dict[str, Any]:
+        return self.data if isinstance(self.data, dict) else {}
+
+
+def basic_auth(username: str, password: str) -> str:
+    """An ``Authorization: Basic`` value, form-encoding both parts first as RFC 6749 2.3.1 says."""
+    raw = f"{quote(username, safe='')}:{quote(password, safe='')}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def bearer(token: str) -> str:
+    return f"Bearer {token}"
+
+
+def error_message(data: Any, status: int) -> str:
+    """A readable message from an OAuth error body (RFC 6749 5.2), Okta's, Keycloak's or plain text."""
+    parts: list[str] = []
+    if isinstance(data, dict):
+        # RFC 6749 / 7591: error + error_description. Okta API: errorCode + errorSummary (+ causes).
+        # Keycloak admin API: errorMessage, or error alone.
+        code = data.get("error") or data.get("errorCode")
+        description = data.get("error_description") or data.get("errorSummary") or data.get("errorMessage")
+        if isinstance(code, str) and code:
+            parts.append(code)
+        if isinstance(description, str) and description:
+            parts.append(description)
+        causes = data.get("errorCauses")
+        if isinstance(causes, list):
+            for cause in causes:
+                if isinstance(cause, dict) and isinstance(cause.get("errorSummary"), str):
+                    parts.append(cause["errorSummary"])
+    elif isinstance(data, str) and data.strip():
+        parts.append(" ".join(data.split())[:_ERROR_TEXT_LIMIT])
+    text = ": ".join(parts) if parts else "no error description"
+    return f"{text} (HTTP {status})"
+
+
+class KeyManagerHttp:
+    """An httpx client bound to one key manager: its timeout, its name in errors, quiet logs.
+
+    Tests pass ``transport`` (an ``httpx.MockTransport`` around a simulator) to talk to a fake server
+    through exactly the same code path.
+    """
+
+    def __init__(
+        self,
+        key_manager: KeyManager,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | None = None,
+    ):
+        self.key_manager = key_manager
+        self.transport = transport
+        self.label = key_manager.display_name or key_manager.name or "key manager"
+        self.timeout = float(timeout or key_manager.timeout or settings.PORTAL_KEYMANAGER_TIMEOUT)
+        self._client = httpx.Client(
+            timeout=self.timeout,
+            follow_redirects=False,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "devportal-keymanager/1"},
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def error(self, step: str, message: str, **kwargs: Any) -> KeyManagerError:
+        return KeyManagerError(self.label, step, message, **kwargs)
+
+    def request(
+        self,
+        step: str,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        form: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        authorization: str = "",
+        accept: tuple[int, ...] = (),
+    ) -> Response:
+        """Send one request and return the answer; any non-2xx status not in ``accept`` raises.
+
+        ``authorization`` is a full header value (see ``basic_auth``/``bearer``, or Okta's ``SSWS …``).
+        """
+        if not url:
+            raise self.error(step, "the endpoint is not configured")
+        scheme = urlsplit(url).scheme
+        if scheme not in ("http", "https"):
+            raise self.error(step, f"the endpoint is not an http(s) URL: {url}")
+        headers = {"Authorization": authorization} if authorization else {}
+        origin = _origin(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._send(step, method, url, json=json, form=form, params=params, headers=headers)
+            if not response.is_redirect:
+                break
+            target = urljoin(url, response.headers.get("Location", ""))
+            if _origin(target) != origin:
+                raise self.error(
+                    step,
+                    f"the server redirected to another host ({urlsplit(target).netloc}); not following",
+                    status=response.status_code,
+                )
+            if method not in ("GET", "HEAD"):
+                raise self.error(
+                    step,
+                    f"the server redirected a {method} request (HTTP {response.status_code}); "
+                    "check the endpoint URL",
+                    status=response.status_code,
+                )
+            url, params = target, None
+        else:
+            raise self.error(step, "too many redirects")
+
+        data = _parse(response)
+        status = response.status_code
+        if 200 <= status < 300 or status in accept:
+            return Response(status=status, data=data, headers=response.headers)
+        raise self.error(
+            step, error_message(data, status), status=status, retryable=status >= 500 or status == 429
+        )
+
+    def json_request(self, step: str, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        """``request`` for endpoints that must answer a JSON object (anything else is an error)."""
+        response = self.request(step, method, url, **kwargs)
+        if not isinstance(response.data, dict):
+            raise self.error(
+                step,
+                f"the server did not answer with a JSON object (HTTP {response.status})",
+                status=response.status,
+            )
+        return response.data
+
+    def _send(
+        self,
+        step: str,
+        method: str,
+        url: str,
+        *,
+        json: Any,
+        form: dict[str, str] | None,
+        params: dict[str, str] | None,
+        headers: dict[str, str],
+    ) -> httpx.Response:
+        path = urlsplit(url).path or "/"
+        try:
+            response = self._client.request(method, url, json=json, data=form, params=params, headers=headers)
+        except httpx.TimeoutException:
+            logger.warning("%s %s %s: timed out after %s s", self.label, method, path, _seconds(self.timeout))
+            raise self.error(step, f"timed out after {_seconds(self.timeout)} s", retryable=True) from None
+        except httpx.ConnectError:
+            logger.warning("%s %s %s: could not connect", self.label, method, path)
+            raise self.error(step, f"could not connect to {urlsplit(url).netloc}", retryable=True) from None
+        except httpx.HTTPError as exc:
+            # The exception text may quote the URL only; still, keep it out of logs and messages.
+            logger.warning("%s %s %s: %s", self.label, method, path, type(exc).__name__)
+            raise self.error(
+                step,
+                f"the connection to {urlsplit(url).netloc} failed ({type(exc).__name__})",
+                retryable=True,
+            ) from None
+        logger.info("%s %s %s -> %s", self.label, method, path, response.status_code)
+        return response
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc.lower()
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def _parse(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+# -- discovery -------------------------------------------------------------------------------------
+
+# Discovery document member -> KeyManager field (OpenID Connect Discovery 1.0, RFC 8414).
+DISCOVERY_FIELDS = {
+    "issuer": "issuer",
+    "authorization_endpoint": "authorize_endpoint",
+    "token_endpoint": "token_endpoint",
+    "revocation_endpoint": "revoke_endpoint",
+    "introspection_endpoint": "introspection_endpoint",
+    "userinfo_endpoint": "userinfo_endpoint",
+    "jwks_uri": "jwks_endpoint",
+    "registration_endpoint": "registration_endpoint",
+}
+DISCOVERY_STEP = "import endpoints from well-known URL"
+
+
+def fetch_well_known(
+    url: str, *, key_manager: KeyManager | None = None, transport: httpx.BaseTransport | None = None
+) -> dict[str, Any]:
+    """GET a discovery document and check it is one (a JSON object with an issuer and a token endpoint)."""
+    from keymanagers.models import KeyManager
+
+    km = key_manager or KeyManager(name=urlsplit(url).netloc or "key manager")
+    http = KeyManagerHttp(km, transport=transport)
+    try:
+        doc = http.json_request(DISCOVERY_STEP, "GET", url)
+    finally:
+        http.close()
+    for member in ("issuer", "token_endpoint"):
+        if not isinstance(doc.get(member), str) or not doc[member]:
+            raise http.error(
+                DISCOVERY_STEP, f"the document at {url} has no {member}: is it a well-known URL?"
+            )
+    for member in DISCOVERY_FIELDS:
+        value = doc.get(member)
+        if value is None or member == "issuer":
+            continue
+        if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
+            raise http.error(DISCOVERY_STEP, f"{member} in the document is not an http(s) URL")
+        if len(value) > 500:
+            raise http.error(DISCOVERY_STEP, f"{member} in the document is longer than 500 characters")
+    return doc
+
+
+def apply_discovery(key_manager: KeyManager, doc: dict[str, Any]) -> list[str]:
+    """Copy endpoints and grant types from a discovery document onto ``key_manager`` (not saved).
+
+    Grant types: the server's ``grant_types_supported`` (RFC 8414 default: authorization_code and
+    implicit) limited to those the portal knows; password and implicit only if the admin had already
+    allowed them, as current OAuth security guidance forbids them. Returns the changed field names.
+    """
+    from keymanagers.models import DISCOURAGED_GRANT_TYPES, GrantType
+
+    changed: list[str] = []
+    for member, field in DISCOVERY_FIELDS.items():
+        value = doc.get(member)
+        if isinstance(value, str) and value and getattr(key_manager, field) != value:
+            setattr(key_manager, field, value)
+            changed.append(field)
+
+    supported = doc.get("grant_types_supported")
+    if not isinstance(supported, list):
+        supported = ["authorization_code", "implicit"]
+    already = set(key_manager.available_grant_types or [])
+    grant_types = [
+        g.value
+        for g in GrantType
+        if g.value in supported and (g not in DISCOURAGED_GRANT_TYPES or g.value in already)
+    ]
+    if grant_types != list(key_manager.available_grant_types or []):
+        key_manager.available_grant_types = grant_types
+        changed.append("available_grant_types")
+    return changed
