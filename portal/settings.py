@@ -210,7 +210,9 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
     "REQUEST_APPROVAL_PROMPT": "auto",
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
-    "REFRESH_TOKEN_EXPIRE_SECONDS": 86400,
+    # Refresh-token lifetime is per client (ResidentValidator.validate_refresh_token); DOT's global
+    # check would cut a longer client lifetime short. The default is RESIDENT_REFRESH_TOKEN_EXPIRE_SECONDS.
+    "REFRESH_TOKEN_EXPIRE_SECONDS": None,
     # RFC 9700 (OAuth security BCP) gates that cost us nothing: bearer tokens only in the
     # Authorization header, RFC 9207 `iss` in authorization responses, and a replayed refresh
     # token revokes its whole family.
@@ -233,6 +235,9 @@ SILENCED_SYSTEM_CHECKS = [
 RESIDENT_JWT_ALGORITHM = env_str("RESIDENT_JWT_ALGORITHM", "RS256")
 RESIDENT_SIGNING_KEY_FILE = env_str("RESIDENT_SIGNING_KEY_FILE")
 RESIDENT_ISSUER = env_str("RESIDENT_ISSUER", SITE_URL + "/oauth2")
+RESIDENT_REFRESH_TOKEN_EXPIRE_SECONDS = env_int("RESIDENT_REFRESH_TOKEN_EXPIRE_SECONDS", 86400)
+# The `iss` of authorization responses (RFC 9207) and ID tokens is the resident issuer.
+OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"] = RESIDENT_ISSUER
 
 LOGGING = {
     "version": 1,
