@@ -42,8 +42,9 @@ def validity_period(seconds: int | None) -> Iterator[None]:
         _validity_override.reset(reset)
 
 
-def is_never(seconds: int | None) -> bool:
-    return seconds is not None and seconds >= NEVER_SECONDS
+def is_never(seconds: float | None) -> bool:
+    """Whether a lifetime is our "never expires" (with a day's slack for clocks and rounding)."""
+    return seconds is not None and seconds >= NEVER_SECONDS - 86400
 
 
 def lifetime_seconds(configured: int | None, default: int) -> int:

@@ -1,0 +1,133 @@
+"""Admin for the resident server: clients, their secrets (never the hash) and signing keys.
+
+DOT registers its own Application admin for our swapped model; it shows and edits the
+``client_secret`` column and a single grant type, so it is replaced here. Imported by
+``keymanagers/admin.py``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured
+from django.template.response import TemplateResponse
+
+from keymanagers.models import ClientSecret, OAuthClient, SigningKey
+from keymanagers.resident import signing
+
+if admin.site.is_registered(OAuthClient):
+    admin.site.unregister(OAuthClient)
+
+
+class ClientSecretInline(admin.TabularInline):
+    model = ClientSecret
+    fields = ("id", "expires_at", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = True
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        # A secret's value is shown once, to its developer: new ones are made on the keys page.
+        return False
+
+
+@admin.register(OAuthClient)
+class OAuthClientAdmin(admin.ModelAdmin):
+    list_display = (
+        "client_id",
+        "name",
+        "user",
+        "client_type",
+        "token_format",
+        "is_resource_server",
+        "created",
+    )
+    list_select_related = ("user",)
+    list_filter = ("client_type", "token_format", "is_resource_server", "pkce_required")
+    search_fields = ("client_id", "name", "user__username", "user__email")
+    raw_id_fields = ("user",)
+    readonly_fields = ("client_id", "created", "updated")
+    fieldsets = (
+        (None, {"fields": ("client_id", "name", "user", "client_type", "is_resource_server")}),
+        (
+            "Grants",
+            {"fields": ("grant_types", "authorization_grant_type", "redirect_uris", "skip_authorization")},
+        ),
+        (
+            "Tokens",
+            {
+                "fields": (
+                    "token_format",
+                    "application_token_lifetime",
+                    "user_token_lifetime",
+                    "refresh_token_lifetime",
+                    "id_token_lifetime",
+                )
+            },
+        ),
+        ("PKCE", {"fields": ("pkce_required", "pkce_plain_allowed")}),
+        ("Dates", {"fields": ("created", "updated")}),
+    )
+    inlines = [ClientSecretInline]
+
+    def has_add_permission(self, request):
+        # Clients are created with their keys, so the portal knows about them and the secret is shown once.
+        return False
+
+
+@admin.register(ClientSecret)
+class ClientSecretAdmin(admin.ModelAdmin):
+    list_display = ("id", "client", "expires_at", "created_at")
+    list_select_related = ("client",)
+    search_fields = ("client__client_id", "client__name")
+    fields = ("id", "client", "expires_at", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin):
+    list_display = ("kid", "algorithm", "state", "created_at", "retired_at", "publish_until")
+    list_filter = ("state", "algorithm")
+    fields = ("kid", "algorithm", "state", "public_jwk", "created_at", "retired_at", "publish_until")
+    readonly_fields = fields
+    actions = ("rotate_now",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a key would break every live token it signed; retired keys expire from the JWKS.
+        return False
+
+    @admin.action(
+        description="Rotate now (new active key; old keys stay published until their tokens expire)"
+    )
+    def rotate_now(self, request, queryset):
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Rotate the signing key?",
+                "opts": self.model._meta,
+                "queryset": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "publish_seconds": signing.longest_token_lifetime(),
+            }
+            return TemplateResponse(request, "oauth2_provider/rotate_signing_key_confirmation.html", context)
+        try:
+            row = signing.rotate()
+        except ImproperlyConfigured as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return None
+        self.message_user(
+            request, f"New signing key {row.kid} ({row.algorithm}) is active.", messages.SUCCESS
+        )
+        return None
