@@ -1,0 +1,324 @@
+"""Pages of the keys area: Production / Sandbox keys of an application, one tab per key manager.
+
+Secrets and tokens are shown once, in the response to the POST that made them (never through
+the session or a redirect); everything else redirects after a successful POST.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from keymanagers.base import KeyManagerError, adapter_for
+from keymanagers.models import GrantType
+from keys import selectors, services
+from keys.errors import KeysError
+from keys.forms import GenerateKeysForm, KeyConfigForm, MapKeysForm, TokenForm, put_errors
+from keys.models import ApplicationKey, KeyType
+from portal import crypto
+from portal.selectors import application_get
+
+SECRETS_PANEL = "keys/secrets/_panel.html"
+
+
+def _secrets_panel_template() -> str | None:
+    """The secrets area's table (multiple-secret mode), where that area is installed."""
+    try:
+        get_template(SECRETS_PANEL)
+    except TemplateDoesNotExist:
+        return None
+    return SECRETS_PANEL
+
+
+def _page_url(application, env: str, km_name: str | None = None) -> str:
+    url = reverse("application_keys", kwargs={"application_id": application.pk, "env": env})
+    return f"{url}?km={km_name}" if km_name else url
+
+
+def _key_manager(name: str):
+    km = selectors.key_manager_get_enabled(name=name)
+    if km is None:
+        raise Http404("No such key manager")
+    return km
+
+
+def _key(request, application_id, env, key_id):
+    application = application_get(user=request.user, application_id=application_id)
+    key_type = selectors.key_type_for_env(env)
+    key = selectors.key_get(application=application, key_id=key_id)
+    if key.key_type != key_type:
+        raise Http404("No such key")
+    key.application = application
+    return application, key
+
+
+def _curl(token_endpoint: str, consumer_key: str) -> str:
+    return (
+        f"curl -X POST {token_endpoint or '<TOKEN_ENDPOINT>'} \\\n"
+        f"  -u {consumer_key}:<CONSUMER_SECRET> \\\n"
+        '  -d "grant_type=client_credentials"'
+    )
+
+
+def _render(request, application, env: str, *, km_name: str | None = None, status: int = 200, **extra):
+    """The keys page for one environment and key manager; ``extra`` carries bound forms, an
+    error message, or the once-only values of the POST being answered."""
+    key_type = selectors.key_type_for_env(env)
+    key_managers = list(selectors.key_managers_enabled())
+    km = None
+    if key_managers:
+        km = next((k for k in key_managers if k.name == km_name), None) if km_name else key_managers[0]
+        if km is None:
+            raise Http404("No such key manager")
+    ctx = {
+        "application": application,
+        "env": env,
+        "key_type": key_type,
+        "env_label": KeyType(key_type).label,
+        "key_managers": key_managers,
+        "km": km,
+        "key": None,
+        **extra,
+    }
+    if km is None:
+        return render(request, "keys/page.html", ctx, status=status)
+
+    try:
+        adapter = adapter_for(km)
+    except KeyManagerError as exc:
+        ctx["km_error"] = str(exc)
+        return render(request, "keys/page.html", ctx, status=status)
+
+    key = selectors.key_find(application=application, key_type=key_type, key_manager=km)
+    ctx["key"] = key
+    multiple = km.multiple_secrets_enabled
+    if key is None:
+        if km.enable_oauth_app_creation and "generate_form" not in ctx:
+            ctx["generate_form"] = GenerateKeysForm(adapter=adapter, multiple_secrets=multiple)
+        if km.enable_map_oauth_consumer_apps and "map_form" not in ctx:
+            ctx["map_form"] = MapKeysForm(prefix="map")
+        return render(request, "keys/page.html", ctx, status=status)
+
+    key.application = application
+    if key.key_state == ApplicationKey.State.PARTIALLY_CREATED:
+        return render(request, "keys/page.html", ctx, status=status)
+
+    endpoints = adapter.endpoints()
+    stored_secret = services.stored_secret_value(key)
+    ctx.update(
+        endpoints=[
+            ("Token endpoint", "token", endpoints.get("token", "")),
+            ("Revoke endpoint", "revoke", endpoints.get("revoke", "")),
+            ("Userinfo endpoint", "userinfo", endpoints.get("userinfo", "")),
+        ],
+        multiple_secrets=multiple,
+        stored_secret=stored_secret,
+        stored_secret_masked=crypto.mask(stored_secret) if stored_secret else "",
+        secrets_panel=_secrets_panel_template() if multiple else None,
+        curl=_curl(endpoints.get("token", ""), key.consumer_key),
+    )
+    ctx.setdefault("update_form", KeyConfigForm(adapter=adapter, key=key, prefix="update"))
+    can_issue = km.enable_token_generation and GrantType.CLIENT_CREDENTIALS in (
+        key.supported_grant_types or []
+    )
+    ctx["can_issue_token"] = can_issue
+    if can_issue and "token_form" not in ctx:
+        ctx["token_form"] = TokenForm(
+            prefix="token",
+            scopes=selectors.scopes_list(),
+            needs_secret=not stored_secret,
+            validity_default=key.application_access_token_expiry_time,
+        )
+    return render(request, "keys/page.html", ctx, status=status)
+
+
+@login_required
+@never_cache
+def keys_page(request, application_id, env):
+    application = application_get(user=request.user, application_id=application_id)
+    return _render(request, application, env, km_name=request.GET.get("km"))
+
+
+@login_required
+@never_cache
+@require_POST
+def keys_generate(request, application_id, env, km):
+    application = application_get(user=request.user, application_id=application_id)
+    key_type = selectors.key_type_for_env(env)
+    key_manager = _key_manager(km)
+    try:
+        adapter = adapter_for(key_manager)
+    except KeyManagerError as exc:
+        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    form = GenerateKeysForm(
+        request.POST, adapter=adapter, multiple_secrets=key_manager.multiple_secrets_enabled
+    )
+    if not form.is_valid():
+        return _render(request, application, env, km_name=km, generate_form=form, status=400)
+    try:
+        generated = services.keys_generate(
+            application=application,
+            key_type=key_type,
+            key_manager=key_manager,
+            config=form.config_data(),
+            actor=request.user,
+            secret_description=form.cleaned_data.get("secret_description", ""),
+            secret_expires_at=form.secret_expires_at(),
+        )
+    except ValidationError as exc:
+        put_errors(form, exc)
+        return _render(request, application, env, km_name=km, generate_form=form, status=400)
+    except KeysError as exc:
+        return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
+    except KeyManagerError as exc:
+        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    return _render(request, application, env, km_name=km, generated=generated)
+
+
+@login_required
+@require_POST
+def keys_map(request, application_id, env, km):
+    application = application_get(user=request.user, application_id=application_id)
+    key_type = selectors.key_type_for_env(env)
+    key_manager = _key_manager(km)
+    form = MapKeysForm(request.POST, prefix="map")
+    if not form.is_valid():
+        return _render(request, application, env, km_name=km, map_form=form, status=400)
+    try:
+        services.keys_map(
+            application=application,
+            key_type=key_type,
+            key_manager=key_manager,
+            consumer_key=form.cleaned_data["consumer_key"],
+            consumer_secret=form.cleaned_data["consumer_secret"],
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        put_errors(form, exc)
+        return _render(request, application, env, km_name=km, map_form=form, status=400)
+    except KeysError as exc:
+        return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
+    except KeyManagerError as exc:
+        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    messages.success(request, f"The existing OAuth keys are now used for {KeyType(key_type).label}.")
+    return redirect(_page_url(application, env, km))
+
+
+@login_required
+@require_POST
+def keys_update(request, application_id, env, key_id):
+    application, key = _key(request, application_id, env, key_id)
+    km = key.key_manager.name
+    try:
+        adapter = adapter_for(key.key_manager)
+    except KeyManagerError as exc:
+        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    form = KeyConfigForm(request.POST, adapter=adapter, key=key, prefix="update")
+    if not form.is_valid():
+        return _render(request, application, env, km_name=km, update_form=form, status=400)
+    try:
+        services.keys_update(key=key, config=form.config_data(), actor=request.user)
+    except ValidationError as exc:
+        put_errors(form, exc)
+        return _render(request, application, env, km_name=km, update_form=form, status=400)
+    except KeysError as exc:
+        return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
+    except KeyManagerError as exc:
+        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    messages.success(request, "Keys updated.")
+    return redirect(_page_url(application, env, km))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def keys_remove(request, application_id, env, key_id):
+    application, key = _key(request, application_id, env, key_id)
+    ctx = {"application": application, "env": env, "key": key, "env_label": key.get_key_type_display()}
+    if request.method == "POST":
+        try:
+            services.keys_delete(key=key, actor=request.user)
+        except KeyManagerError as exc:
+            return render(request, "keys/confirm_remove.html", {**ctx, "error": str(exc)}, status=502)
+        messages.success(request, f"{key.get_key_type_display()} keys at {key.key_manager} removed.")
+        return redirect(_page_url(application, env, key.key_manager.name))
+    return render(request, "keys/confirm_remove.html", ctx)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def secret_regenerate(request, application_id, env, key_id):
+    application, key = _key(request, application_id, env, key_id)
+    km = key.key_manager.name
+    if request.method == "POST":
+        try:
+            value = services.secret_regenerate(key=key, actor=request.user)
+        except KeysError as exc:
+            return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
+        except KeyManagerError as exc:
+            return _render(request, application, env, km_name=km, error=str(exc), status=502)
+        return _render(request, application, env, km_name=km, new_secret=value)
+    ctx = {"application": application, "env": env, "key": key, "env_label": key.get_key_type_display()}
+    return render(request, "keys/confirm_regenerate.html", ctx)
+
+
+@login_required
+@never_cache
+@require_POST
+def token_generate(request, application_id, env, key_id):
+    application, key = _key(request, application_id, env, key_id)
+    km = key.key_manager.name
+    stored = services.stored_secret_value(key)
+    form = TokenForm(
+        request.POST,
+        prefix="token",
+        scopes=selectors.scopes_list(),
+        needs_secret=not stored,
+        validity_default=key.application_access_token_expiry_time,
+    )
+    if not form.is_valid():
+        return _render(
+            request, application, env, km_name=km, token_form=form, token_dialog_open=True, status=400
+        )
+    try:
+        result = services.token_generate(
+            key=key,
+            consumer_secret=form.cleaned_data.get("consumer_secret", ""),
+            scopes=form.cleaned_data["scopes"],
+            validity_period=form.cleaned_data["validity_period"],
+            revoke_previous=form.cleaned_data["revoke_previous"],
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        put_errors(form, exc)
+        return _render(
+            request, application, env, km_name=km, token_form=form, token_dialog_open=True, status=400
+        )
+    except KeysError as exc:
+        return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
+    except KeyManagerError as exc:
+        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    return _render(request, application, env, km_name=km, new_token=result)
+
+
+@login_required
+@require_POST
+def keys_clean_up(request, application_id, env, key_id):
+    application, key = _key(request, application_id, env, key_id)
+    km = key.key_manager.name
+    try:
+        services.keys_clean_up(key=key, actor=request.user)
+    except KeysError as exc:
+        return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
+    except KeyManagerError as exc:
+        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    messages.success(request, "The partially created keys were cleaned up. You can generate keys again.")
+    return redirect(_page_url(application, env, km))
