@@ -1,0 +1,83 @@
+"""The secret limit and the last-secret guard hold when many requests arrive at once (PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from keymanagers.models import ClientSecret, KeyManager
+from keys import secret_services as services
+from keys.models import ConsumerSecret
+from portal.models import Application
+from tests.secrets.conftest import generate
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+THREADS = 12
+
+
+@pytest.fixture(autouse=True)
+def needs_postgresql(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (set DATABASE_URL)")
+
+
+def run_at_once(target, n=THREADS):
+    """Run ``target(i)`` in ``n`` threads released together; return results or exceptions."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results[i] = target(i)
+        except Exception as exc:  # collected, asserted by the test
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.fixture
+def limited_key(owner):
+    km = KeyManager.objects.get(name="Resident")
+    km.secret_count = 4
+    km.save()
+    application = Application.objects.create(owner=owner, name="Busy")
+    key, _ = generate(application, km)
+    return key
+
+
+def test_concurrent_creates_make_exactly_the_limit(limited_key, owner):
+    results = run_at_once(lambda i: services.secret_create(key=limited_key, description=f"t{i}", actor=owner))
+
+    made = [r for r in results if isinstance(r, tuple)]
+    refused = [r for r in results if isinstance(r, services.SecretLimitReached)]
+    assert len(made) == 3  # 1 existing + 3 new = secret_count 4
+    assert len(refused) == THREADS - 3
+    assert ConsumerSecret.objects.filter(key=limited_key).count() == 4
+    assert not ConsumerSecret.objects.filter(key=limited_key, secret_hash="").exists()  # no reservation left
+    assert ClientSecret.objects.filter(client__client_id=limited_key.consumer_key).count() == 4
+
+
+def test_concurrent_deletes_always_leave_one_valid_secret(limited_key, owner):
+    for i in range(3):
+        services.secret_create(key=limited_key, description=f"s{i}", actor=owner)
+    secrets = list(ConsumerSecret.objects.filter(key=limited_key))
+    assert len(secrets) == 4
+
+    results = run_at_once(
+        lambda i: services.secret_delete(key=limited_key, secret=secrets[i % 4], actor=owner), n=8
+    )
+
+    assert not [r for r in results if r is not None and not isinstance(r, services.LastSecret)]
+    assert ConsumerSecret.objects.filter(key=limited_key).count() == 1
+    assert ClientSecret.objects.filter(client__client_id=limited_key.consumer_key).count() == 1
