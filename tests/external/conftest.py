@@ -206,3 +206,78 @@ def make_dcr_key_manager(
 @pytest.fixture
 def dcr_key_manager(db, oidc_peer):
     return make_dcr_key_manager(oidc_peer)
+
+
+# -- Keycloak and Okta, simulated ----------------------------------------------------------------
+
+
+@pytest.fixture
+def keycloak_sim(monkeypatch):
+    from keymanagers.keycloak import KeycloakAdapter
+    from tests.external.simulators.keycloak import KeycloakSimulator
+
+    sim = KeycloakSimulator()
+    monkeypatch.setattr(KeycloakAdapter, "transport", sim.transport)
+    return sim
+
+
+def make_keycloak_key_manager(
+    sim, *, initial_access_token: bool = True, service_account: bool = True, **fields
+) -> KeyManager:
+    km = KeyManager(
+        name=fields.pop("name", "keycloak"),
+        display_name=fields.pop("display_name", "Company SSO"),
+        type=KeyManager.Type.KEYCLOAK,
+        config={"base_url": sim.base_url, "realm": sim.realm, **fields.pop("config", {})},
+        multiple_secrets_enabled=False,
+        **fields,
+    )
+    credentials = {}
+    if initial_access_token:
+        credentials["initial_access_token"] = next(iter(sim.initial_access_tokens))
+    if service_account:
+        client_id, (secret, _roles) = next(iter(sim.service_accounts.items()))
+        credentials.update(client_id=client_id, client_secret=secret)
+    km.set_credentials(credentials)
+    km.save()
+    return km
+
+
+@pytest.fixture
+def keycloak_key_manager(db, keycloak_sim):
+    return make_keycloak_key_manager(keycloak_sim)
+
+
+@pytest.fixture
+def okta_sim(monkeypatch):
+    from keymanagers.okta import OktaAdapter
+    from tests.external.simulators.okta import OktaSimulator
+
+    sim = OktaSimulator()
+    monkeypatch.setattr(OktaAdapter, "transport", sim.transport)
+    return sim
+
+
+def make_okta_key_manager(sim, **fields) -> KeyManager:
+    credentials = fields.pop("credentials", None) or {"api_token": sim.api_token}
+    km = KeyManager(
+        name=fields.pop("name", "okta"),
+        display_name=fields.pop("display_name", "Okta"),
+        type=KeyManager.Type.OKTA,
+        config={
+            "base_url": sim.base_url,
+            "authorization_server_id": sim.authorization_server_id,
+            **fields.pop("config", {}),
+        },
+        multiple_secrets_enabled=True,
+        secret_count=2,
+        **fields,
+    )
+    km.set_credentials(credentials)
+    km.save()
+    return km
+
+
+@pytest.fixture
+def okta_key_manager(db, okta_sim):
+    return make_okta_key_manager(okta_sim)
