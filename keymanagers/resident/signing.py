@@ -61,6 +61,10 @@ _active: tuple[float, LoadedKey] | None = None  # (monotonic fetch time, key)
 _published: tuple[float, frozenset[str]] | None = None  # kids allowed to verify, and when read
 
 
+def _clock() -> float:
+    return time.monotonic()
+
+
 def reset_caches() -> None:
     """Forget what this process knows (after a rotation here, and in tests)."""
     global _active, _published
@@ -230,11 +234,11 @@ def active_key() -> LoadedKey:
     """The key that signs now (created on first use)."""
     global _active
     cached = _active
-    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+    if cached is not None and _clock() - cached[0] < CACHE_SECONDS:
         return cached[1]
     with _lock:
         key = _load_active()
-        _active = (time.monotonic(), key)
+        _active = (_clock(), key)
         return key
 
 
@@ -251,6 +255,8 @@ def rotate(*, algorithm: str | None = None, reset: bool = True) -> SigningKey:
     _retire(SigningKey.objects.filter(state=SigningKey.State.ACTIVE), now)
     row = _create_key(algorithm or configured_algorithm())
     if reset:
+        # Now for this thread, and again at commit for threads that read in between.
+        reset_caches()
         transaction.on_commit(reset_caches)
     log.info("resident signing key rotated: new kid %s (%s)", row.kid, row.algorithm)
     return row
@@ -273,12 +279,12 @@ def jwks() -> dict[str, list[dict[str, Any]]]:
 def _published_kids() -> frozenset[str]:
     global _published
     cached = _published
-    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+    if cached is not None and _clock() - cached[0] < CACHE_SECONDS:
         return cached[1]
     kids = frozenset(
         SigningKey.objects.filter(_published_filter(timezone.now())).values_list("kid", flat=True)
     )
-    _published = (time.monotonic(), kids)
+    _published = (_clock(), kids)
     return kids
 
 

@@ -1,0 +1,177 @@
+"""Token formats (RFC 9068 JWTs verified by another JOSE library, opaque tokens) and key rotation."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from keymanagers.models import SigningKey
+from keymanagers.resident import signing
+from tests.resident.conftest import CALLBACK, authorize, pkce_pair, token_request
+
+pytestmark = pytest.mark.django_db
+
+
+def jwks(http) -> KeySet:
+    answer = http.get("/oauth2/jwks")
+    assert answer.status_code == 200
+    return KeySet.import_key_set(answer.json())
+
+
+def get_token(http, registered, **data) -> str:
+    answer = token_request(http, registered.ref.client_id, registered.secret.value, **data)
+    assert answer.status_code == 200, answer.content
+    return answer.json()["access_token"]
+
+
+def test_jwt_access_token_follows_rfc_9068_and_verifies_with_the_jwks_alone(client, make_client, settings):
+    _, registered = make_client(token_type="JWT")
+    value = get_token(client, registered, resource="https://api.example.com/weather")
+    token = jwt.decode(value, jwks(client), algorithms=["RS256"])
+    assert token.header["typ"] == "at+jwt"
+    assert token.header["alg"] == "RS256"
+    assert token.header["kid"] == SigningKey.objects.get(state="active").kid
+    claims = token.claims
+    assert claims["iss"] == settings.RESIDENT_ISSUER
+    assert claims["sub"] == registered.ref.client_id
+    assert claims["client_id"] == registered.ref.client_id
+    assert claims["aud"] == "https://api.example.com/weather"
+    assert claims["scope"] == "default"
+    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["jti"]
+    # joserfc's claim checks agree that it is currently valid
+    jwt.JWTClaimsRegistry(iss={"essential": True, "value": settings.RESIDENT_ISSUER}).validate(claims)
+
+
+def test_jwt_audience_is_the_client_without_a_resource(client, make_client):
+    _, registered = make_client(token_type="JWT")
+    token = jwt.decode(get_token(client, registered), jwks(client))
+    assert token.claims["aud"] == registered.ref.client_id
+
+
+def test_tampered_jwt_does_not_verify(client, make_client):
+    _, registered = make_client(token_type="JWT")
+    header, payload, signature = get_token(client, registered).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["scope"] = "default admin"
+    forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    forged = f"{header}.{forged_payload}.{signature}"
+    with pytest.raises(JoseError):
+        jwt.decode(forged, jwks(client))
+    answer = client.get("/sample/hello", HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert answer.status_code == 401
+
+
+@override_settings(RESIDENT_JWT_ALGORITHM="ES256")
+def test_es256_keys_work_too(client, make_client):
+    _, registered = make_client(token_type="JWT")
+    token = jwt.decode(get_token(client, registered), jwks(client), algorithms=["ES256"])
+    assert token.header["alg"] == "ES256"
+
+
+def test_opaque_token_is_random_and_at_least_256_bits(client, make_client):
+    _, registered = make_client(token_type="OAUTH")
+    values = {get_token(client, registered) for _ in range(3)}
+    assert len(values) == 3
+    for value in values:
+        assert "." not in value
+        assert len(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))) >= 32
+
+
+def test_refresh_tokens_are_opaque_even_for_jwt_clients(client, owner_client, make_client):
+    _, registered = make_client(token_type="JWT")
+    verifier, challenge = pkce_pair()
+    query, _ = authorize(owner_client, registered.ref.client_id, challenge=challenge)
+    body = token_request(
+        client,
+        registered.ref.client_id,
+        registered.secret.value,
+        grant_type="authorization_code",
+        code=query["code"][0],
+        redirect_uri=CALLBACK,
+        code_verifier=verifier,
+    ).json()
+    assert body["access_token"].count(".") == 2
+    assert "." not in body["refresh_token"]
+    assert len(base64.urlsafe_b64decode(body["refresh_token"] + "==")) >= 32
+
+
+def test_private_key_is_stored_encrypted_and_never_published(client, make_client):
+    _, registered = make_client(token_type="JWT")
+    get_token(client, registered)
+    row = SigningKey.objects.get()
+    assert "PRIVATE KEY" not in row.private_key_encrypted
+    published = client.get("/oauth2/jwks").json()["keys"][0]
+    assert set(published) >= {"kty", "kid", "n", "e", "alg", "use"}
+    assert "d" not in published and "p" not in published
+
+
+def test_rotation_keeps_old_tokens_verifiable_and_signs_new_ones_with_the_new_kid(client, make_client):
+    _, registered = make_client(token_type="JWT")
+    old_value = get_token(client, registered)
+    old_kid = jwt.decode(old_value, jwks(client)).header["kid"]
+
+    out = StringIO()
+    call_command("rotate_signing_key", stdout=out)
+    assert "New active signing key" in out.getvalue()
+
+    new_value = get_token(client, registered)
+    keys = jwks(client)
+    new_kid = jwt.decode(new_value, keys).header["kid"]
+    assert new_kid != old_kid
+    assert jwt.decode(old_value, keys).header["kid"] == old_kid  # still published
+    assert client.get("/sample/hello", HTTP_AUTHORIZATION=f"Bearer {old_value}").status_code == 200
+    retired = SigningKey.objects.get(kid=old_kid)
+    assert retired.state == SigningKey.State.RETIRED
+    assert retired.publish_until >= timezone.now() + timedelta(days=1) - timedelta(minutes=1)
+
+
+def test_retired_key_leaves_the_jwks_after_its_window(client, make_client):
+    _, registered = make_client(token_type="JWT")
+    get_token(client, registered)
+    old_kid = SigningKey.objects.get().kid
+    call_command("rotate_signing_key", stdout=StringIO())
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        signing.reset_caches()
+        kids = [key["kid"] for key in client.get("/oauth2/jwks").json()["keys"]]
+        assert old_kid not in kids
+        assert len(kids) == 1
+
+
+def test_retired_key_window_covers_the_longest_client_lifetime(make_client):
+    make_client(application_access_token_expiry_time=7 * 86400)
+    make_client(application_access_token_expiry_time=-1)  # never: cannot be covered, ignored
+    assert signing.longest_token_lifetime() == 7 * 86400
+
+
+def test_rotation_done_elsewhere_is_seen_within_the_cache_window(client, make_client, monkeypatch):
+    _, registered = make_client(token_type="JWT")
+    first_kid = jwt.decode(get_token(client, registered), jwks(client)).header["kid"]
+    # Another instance rotates: this process's caches are not told.
+    SigningKey.objects.update(
+        state=SigningKey.State.RETIRED, publish_until=timezone.now() + timedelta(days=1)
+    )
+    other = signing._create_key("RS256")
+    assert jwt.decode(get_token(client, registered), jwks(client)).header["kid"] == first_kid  # cached
+    later = signing._clock() + signing.CACHE_SECONDS + 1
+    monkeypatch.setattr(signing, "_clock", lambda: later)
+    assert jwt.decode(get_token(client, registered), jwks(client)).header["kid"] == other.kid
+
+
+def test_rotate_command_dry_run_changes_nothing(make_client):
+    signing.active_key()
+    out = StringIO()
+    call_command("rotate_signing_key", "--dry-run", stdout=out)
+    assert "Would retire 1 active key" in out.getvalue()
+    assert SigningKey.objects.filter(state="active").count() == 1
