@@ -143,3 +143,15 @@ def test_an_inline_script_would_be_blocked_and_reported(page, live_url):
     assert page.evaluate("window.ran") is None
     assert any("Content Security Policy" in e or "CSP violation" in e for e in page.browser_errors)
     page.browser_errors.clear()
+
+
+@pytest.mark.parametrize("path", ["/applications/", "/applications/new/", "/accounts/password/change/"])
+def test_pages_fit_a_phone_screen_without_sideways_scrolling(page, signed_in_page, owner, path):
+    signed_in_page(owner)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(path)
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(page.locator("nav.mainnav >> text=Applications")).to_be_visible()
+    expect(page.locator(".user-menu summary")).to_be_visible()
+    screenshot(page, "phone" + path.rstrip("/").replace("/", "-"))
