@@ -142,6 +142,7 @@ class ApplicationListApi(APIView):
 
     @extend_schema(
         operation_id="applicationsGet",
+        tags=["Applications"],
         summary="List your applications",
         parameters=[FilterSerializer],
         responses={
@@ -185,6 +186,7 @@ class ApplicationListApi(APIView):
 
     @extend_schema(
         operation_id="applicationsPost",
+        tags=["Applications"],
         summary="Create an application",
         request=ApplicationInputSerializer,
         responses={201: ApplicationOutputSerializer, **error_responses(400, 401, 403, 409)},
@@ -208,6 +210,7 @@ class ApplicationListApi(APIView):
 class ApplicationDetailApi(APIView):
     @extend_schema(
         operation_id="applicationsApplicationIdGet",
+        tags=["Applications"],
         summary="Get an application",
         responses={200: ApplicationOutputSerializer, **error_responses(401, 404)},
     )
@@ -217,6 +220,7 @@ class ApplicationDetailApi(APIView):
 
     @extend_schema(
         operation_id="applicationsApplicationIdPut",
+        tags=["Applications"],
         summary="Replace an application's name, description, token type and throttling policy",
         request=ApplicationInputSerializer,
         responses={200: ApplicationOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
@@ -237,6 +241,7 @@ class ApplicationDetailApi(APIView):
 
     @extend_schema(
         operation_id="applicationsApplicationIdDelete",
+        tags=["Applications"],
         summary="Delete an application, its keys, and its clients at the key managers",
         responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404, 502)},
     )
