@@ -29,13 +29,15 @@ from portal.selectors import application_get
 SECRETS_PANEL = "keys/secrets/_panel.html"
 
 
-def _secrets_panel_template() -> str | None:
-    """The secrets area's table (multiple-secret mode), where that area is installed."""
+def _secrets_panel(key) -> dict:
+    """Context for the secrets area's panel (multiple-secret mode), where that area is installed:
+    its template and its data, built from the key's prefetched secrets."""
     try:
         get_template(SECRETS_PANEL)
-    except TemplateDoesNotExist:
-        return None
-    return SECRETS_PANEL
+        from keys import secret_selectors
+    except (TemplateDoesNotExist, ImportError):
+        return {"secrets_panel_template": None}
+    return {"secrets_panel_template": SECRETS_PANEL, "secrets_panel": secret_selectors.secrets_panel(key=key)}
 
 
 def _page_url(application, env: str, km_name: str | None = None) -> str:
@@ -122,9 +124,10 @@ def _render(request, application, env: str, *, km_name: str | None = None, statu
         multiple_secrets=multiple,
         stored_secret=stored_secret,
         stored_secret_masked=crypto.mask(stored_secret) if stored_secret else "",
-        secrets_panel=_secrets_panel_template() if multiple else None,
         curl=_curl(endpoints.get("token", ""), key.consumer_key),
     )
+    if multiple:
+        ctx.update(_secrets_panel(key))
     ctx.setdefault("update_form", KeyConfigForm(adapter=adapter, key=key, prefix="update"))
     can_issue = km.enable_token_generation and GrantType.CLIENT_CREDENTIALS in (
         key.supported_grant_types or []
