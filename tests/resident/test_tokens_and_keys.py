@@ -175,3 +175,40 @@ def test_rotate_command_dry_run_changes_nothing(make_client):
     call_command("rotate_signing_key", "--dry-run", stdout=out)
     assert "Would retire 1 active key" in out.getvalue()
     assert SigningKey.objects.filter(state="active").count() == 1
+
+
+def test_signing_key_can_come_from_a_file(client, make_client, tmp_path, settings):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from django.core.management.base import CommandError
+
+    _, registered = make_client(token_type="JWT")
+    database_kid = jwt.decode(get_token(client, registered), jwks(client)).header["kid"]
+
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    path = tmp_path / "signing.pem"
+    path.write_bytes(
+        private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    settings.RESIDENT_SIGNING_KEY_FILE = str(path)
+    signing.reset_caches()
+    token = jwt.decode(get_token(client, registered), jwks(client), algorithms=["ES256"])
+    file_kid = signing.public_jwk_of(private_key)["kid"]
+    assert token.header["kid"] == file_kid
+    row = SigningKey.objects.get(kid=file_kid)
+    assert row.private_key_encrypted == ""  # the file is the only copy
+    assert SigningKey.objects.get(kid=database_kid).state == SigningKey.State.RETIRED
+    with pytest.raises(CommandError, match="replacing that file"):
+        call_command("rotate_signing_key", stdout=StringIO())
+
+
+def test_unreadable_key_file_is_a_clear_configuration_error(settings, tmp_path, db):
+    from django.core.exceptions import ImproperlyConfigured
+
+    path = tmp_path / "nope.pem"
+    path.write_text("not a key")
+    settings.RESIDENT_SIGNING_KEY_FILE = str(path)
+    with pytest.raises(ImproperlyConfigured, match="RESIDENT_SIGNING_KEY_FILE"):
+        signing.active_key()
