@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 class KeyManagerError(Exception):
     """A key manager refused, failed or could not be reached."""
 
-    def __init__(self, key_manager: str, step: str, message: str, *, status: int | None = None,
-                 retryable: bool = False):
+    def __init__(
+        self, key_manager: str, step: str, message: str, *, status: int | None = None, retryable: bool = False
+    ):
         self.key_manager = key_manager
         self.step = step
         self.message = message
@@ -161,7 +162,9 @@ class KeyManagerAdapter:
         raise self.not_supported("test connection")
 
     # -- clients -----------------------------------------------------------------------------
-    def register_client(self, config: ClientConfig, *, secret_expires_at: datetime | None = None) -> RegisteredClient:
+    def register_client(
+        self, config: ClientConfig, *, secret_expires_at: datetime | None = None
+    ) -> RegisteredClient:
         """Create a client; return its id, state and first secret."""
         raise self.not_supported("register client")
 
@@ -177,7 +180,9 @@ class KeyManagerAdapter:
         """Delete the client and revoke what it can of its tokens. Deleting a missing client is fine."""
         raise self.not_supported("delete client")
 
-    def map_client(self, client_id: str, client_secret: str = "", state: dict[str, Any] | None = None) -> RegisteredClient:
+    def map_client(
+        self, client_id: str, client_secret: str = "", state: dict[str, Any] | None = None
+    ) -> RegisteredClient:
         """Adopt a client that already exists at the server (Provide Existing OAuth Keys)."""
         raise self.not_supported("map existing client")
 
@@ -195,8 +200,15 @@ class KeyManagerAdapter:
         raise self.not_supported("delete secret")
 
     # -- tokens ------------------------------------------------------------------------------
-    def issue_token(self, ref: ClientRef, *, client_secret: str, scopes: list[str],
-                    validity_period: int | None = None, grant_type: str = "client_credentials") -> TokenResult:
+    def issue_token(
+        self,
+        ref: ClientRef,
+        *,
+        client_secret: str,
+        scopes: list[str],
+        validity_period: int | None = None,
+        grant_type: str = "client_credentials",
+    ) -> TokenResult:
         """Get an access token for the client (client_credentials by default)."""
         raise self.not_supported("generate token")
 
@@ -230,4 +242,6 @@ def adapter_for(key_manager: KeyManager) -> KeyManagerAdapter:
     try:
         return ADAPTERS[key_manager.type](key_manager)
     except KeyError:
-        raise KeyManagerError(str(key_manager), "load adapter", f"unknown key manager type {key_manager.type!r}") from None
+        raise KeyManagerError(
+            str(key_manager), "load adapter", f"unknown key manager type {key_manager.type!r}"
+        ) from None

@@ -80,7 +80,9 @@ class KeyManager(models.Model):
     config = models.JSONField(default=dict, blank=True)
     # Admin credentials for the external server, Fernet-encrypted JSON; never shown back.
     credentials_encrypted = models.TextField(blank=True, default="")
-    timeout = models.FloatField(null=True, blank=True, help_text="Seconds; empty uses PORTAL_KEYMANAGER_TIMEOUT.")
+    timeout = models.FloatField(
+        null=True, blank=True, help_text="Seconds; empty uses PORTAL_KEYMANAGER_TIMEOUT."
+    )
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -33,7 +33,9 @@ def _hash_key() -> bytes:
 
 @cache
 def _fernet() -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derive(settings.PORTAL_ENCRYPTION_KEY, b"devportal encryption v1")))
+    return Fernet(
+        base64.urlsafe_b64encode(_derive(settings.PORTAL_ENCRYPTION_KEY, b"devportal encryption v1"))
+    )
 
 
 def generate_secret(prefix: str, nbytes: int = 32) -> str:

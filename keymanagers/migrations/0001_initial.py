@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     # DOT's own tables point at the swapped client model, so it must exist before them.
@@ -22,105 +21,265 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='KeyManager',
+            name="KeyManager",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('name', models.SlugField(max_length=100, unique=True)),
-                ('display_name', models.CharField(max_length=100)),
-                ('type', models.CharField(choices=[('resident', 'Resident (built in)'), ('oidc-dcr', 'OpenID Connect Dynamic Client Registration'), ('keycloak', 'Keycloak'), ('okta', 'Okta')], max_length=16)),
-                ('enabled', models.BooleanField(default=True)),
-                ('description', models.TextField(blank=True)),
-                ('order', models.PositiveSmallIntegerField(default=100, help_text='Tabs are shown in this order.')),
-                ('well_known_url', models.URLField(blank=True, max_length=500)),
-                ('issuer', models.CharField(blank=True, max_length=500)),
-                ('authorize_endpoint', models.URLField(blank=True, max_length=500)),
-                ('token_endpoint', models.URLField(blank=True, max_length=500)),
-                ('revoke_endpoint', models.URLField(blank=True, max_length=500)),
-                ('introspection_endpoint', models.URLField(blank=True, max_length=500)),
-                ('userinfo_endpoint', models.URLField(blank=True, max_length=500)),
-                ('jwks_endpoint', models.URLField(blank=True, max_length=500)),
-                ('registration_endpoint', models.URLField(blank=True, max_length=500)),
-                ('available_grant_types', models.JSONField(blank=True, default=list)),
-                ('token_format', models.CharField(choices=[('JWT', 'JWT'), ('OPAQUE', 'Opaque (reference)'), ('DIRECT', "Chosen by the application's token type")], default='DIRECT', max_length=8)),
-                ('enable_oauth_app_creation', models.BooleanField(default=True)),
-                ('enable_token_generation', models.BooleanField(default=True)),
-                ('enable_map_oauth_consumer_apps', models.BooleanField(default=False)),
-                ('multiple_secrets_enabled', models.BooleanField(default=True)),
-                ('secret_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('credentials_encrypted', models.TextField(blank=True, default='')),
-                ('timeout', models.FloatField(blank=True, help_text='Seconds; empty uses PORTAL_KEYMANAGER_TIMEOUT.', null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("name", models.SlugField(max_length=100, unique=True)),
+                ("display_name", models.CharField(max_length=100)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("resident", "Resident (built in)"),
+                            ("oidc-dcr", "OpenID Connect Dynamic Client Registration"),
+                            ("keycloak", "Keycloak"),
+                            ("okta", "Okta"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "order",
+                    models.PositiveSmallIntegerField(default=100, help_text="Tabs are shown in this order."),
+                ),
+                ("well_known_url", models.URLField(blank=True, max_length=500)),
+                ("issuer", models.CharField(blank=True, max_length=500)),
+                ("authorize_endpoint", models.URLField(blank=True, max_length=500)),
+                ("token_endpoint", models.URLField(blank=True, max_length=500)),
+                ("revoke_endpoint", models.URLField(blank=True, max_length=500)),
+                ("introspection_endpoint", models.URLField(blank=True, max_length=500)),
+                ("userinfo_endpoint", models.URLField(blank=True, max_length=500)),
+                ("jwks_endpoint", models.URLField(blank=True, max_length=500)),
+                ("registration_endpoint", models.URLField(blank=True, max_length=500)),
+                ("available_grant_types", models.JSONField(blank=True, default=list)),
+                (
+                    "token_format",
+                    models.CharField(
+                        choices=[
+                            ("JWT", "JWT"),
+                            ("OPAQUE", "Opaque (reference)"),
+                            ("DIRECT", "Chosen by the application's token type"),
+                        ],
+                        default="DIRECT",
+                        max_length=8,
+                    ),
+                ),
+                ("enable_oauth_app_creation", models.BooleanField(default=True)),
+                ("enable_token_generation", models.BooleanField(default=True)),
+                ("enable_map_oauth_consumer_apps", models.BooleanField(default=False)),
+                ("multiple_secrets_enabled", models.BooleanField(default=True)),
+                ("secret_count", models.PositiveIntegerField(blank=True, null=True)),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("credentials_encrypted", models.TextField(blank=True, default="")),
+                (
+                    "timeout",
+                    models.FloatField(
+                        blank=True, help_text="Seconds; empty uses PORTAL_KEYMANAGER_TIMEOUT.", null=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['order', 'id'],
+                "ordering": ["order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SigningKey',
+            name="SigningKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kid', models.CharField(max_length=64, unique=True)),
-                ('algorithm', models.CharField(default='RS256', max_length=8)),
-                ('private_key_encrypted', models.TextField(help_text='PEM, Fernet-encrypted')),
-                ('public_jwk', models.JSONField()),
-                ('state', models.CharField(choices=[('active', 'Active'), ('retired', 'Retired')], default='active', max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('publish_until', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kid", models.CharField(max_length=64, unique=True)),
+                ("algorithm", models.CharField(default="RS256", max_length=8)),
+                ("private_key_encrypted", models.TextField(help_text="PEM, Fernet-encrypted")),
+                ("public_jwk", models.JSONField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("active", "Active"), ("retired", "Retired")], default="active", max_length=8
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                ("publish_until", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='OAuthClient',
+            name="OAuthClient",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('client_id', models.CharField(db_index=True, default=oauth2_provider.generators.generate_client_id, max_length=255, unique=True, verbose_name='client ID')),
-                ('redirect_uris', models.TextField(blank=True, help_text='Allowed URIs list, space separated', verbose_name='redirect URIs')),
-                ('post_logout_redirect_uris', models.TextField(blank=True, default='', help_text='Allowed Post Logout URIs list, space separated', verbose_name='post logout redirect URIs')),
-                ('client_type', models.CharField(choices=[('confidential', 'Confidential'), ('public', 'Public')], max_length=32, verbose_name='client type')),
-                ('authorization_grant_type', models.CharField(choices=[('authorization-code', 'Authorization code'), ('urn:ietf:params:oauth:grant-type:device_code', 'Device Code'), ('implicit', 'Implicit'), ('password', 'Resource owner password-based'), ('client-credentials', 'Client credentials'), ('openid-hybrid', 'OpenID connect hybrid')], max_length=44, verbose_name='authorization grant type')),
-                ('client_secret', oauth2_provider.models.ClientSecretField(blank=True, db_index=True, default=oauth2_provider.generators.generate_client_secret, help_text='Client secret for authentication', max_length=255, verbose_name='client secret')),
-                ('hash_client_secret', models.BooleanField(default=True, verbose_name='hash client secret')),
-                ('name', models.CharField(blank=True, max_length=255, verbose_name='name')),
-                ('skip_authorization', models.BooleanField(default=False, verbose_name='skip authorization')),
-                ('created', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('algorithm', models.CharField(blank=True, choices=[('', 'No OIDC support'), ('RS256', 'RSA with SHA-2 256'), ('HS256', 'HMAC with SHA-2 256')], default='', max_length=5, verbose_name='algorithm')),
-                ('allowed_origins', models.TextField(blank=True, default='', help_text='Allowed origins list to enable CORS, space separated', verbose_name='allowed origins')),
-                ('registration_source', models.CharField(choices=[('manual', 'Manual'), ('dcr', 'Dynamic Client Registration'), ('cimd', 'Client ID Metadata Document')], default='manual', help_text='How this application was registered (manual, DCR per RFC 7591, or CIMD)', max_length=32, verbose_name='registration source')),
-                ('cimd_expires_at', models.DateTimeField(blank=True, default=None, help_text='When the cached Client ID Metadata Document should be re-fetched', null=True, verbose_name='CIMD expires at')),
-                ('grant_types', models.JSONField(blank=True, default=list)),
-                ('token_format', models.CharField(default='JWT', max_length=8)),
-                ('application_token_lifetime', models.IntegerField(blank=True, null=True)),
-                ('user_token_lifetime', models.IntegerField(blank=True, null=True)),
-                ('refresh_token_lifetime', models.IntegerField(blank=True, null=True)),
-                ('id_token_lifetime', models.IntegerField(blank=True, null=True)),
-                ('pkce_required', models.BooleanField(default=False)),
-                ('pkce_plain_allowed', models.BooleanField(default=False)),
-                ('is_resource_server', models.BooleanField(default=False)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='%(app_label)s_%(class)s', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "client_id",
+                    models.CharField(
+                        db_index=True,
+                        default=oauth2_provider.generators.generate_client_id,
+                        max_length=255,
+                        unique=True,
+                        verbose_name="client ID",
+                    ),
+                ),
+                (
+                    "redirect_uris",
+                    models.TextField(
+                        blank=True,
+                        help_text="Allowed URIs list, space separated",
+                        verbose_name="redirect URIs",
+                    ),
+                ),
+                (
+                    "post_logout_redirect_uris",
+                    models.TextField(
+                        blank=True,
+                        default="",
+                        help_text="Allowed Post Logout URIs list, space separated",
+                        verbose_name="post logout redirect URIs",
+                    ),
+                ),
+                (
+                    "client_type",
+                    models.CharField(
+                        choices=[("confidential", "Confidential"), ("public", "Public")],
+                        max_length=32,
+                        verbose_name="client type",
+                    ),
+                ),
+                (
+                    "authorization_grant_type",
+                    models.CharField(
+                        choices=[
+                            ("authorization-code", "Authorization code"),
+                            ("urn:ietf:params:oauth:grant-type:device_code", "Device Code"),
+                            ("implicit", "Implicit"),
+                            ("password", "Resource owner password-based"),
+                            ("client-credentials", "Client credentials"),
+                            ("openid-hybrid", "OpenID connect hybrid"),
+                        ],
+                        max_length=44,
+                        verbose_name="authorization grant type",
+                    ),
+                ),
+                (
+                    "client_secret",
+                    oauth2_provider.models.ClientSecretField(
+                        blank=True,
+                        db_index=True,
+                        default=oauth2_provider.generators.generate_client_secret,
+                        help_text="Client secret for authentication",
+                        max_length=255,
+                        verbose_name="client secret",
+                    ),
+                ),
+                ("hash_client_secret", models.BooleanField(default=True, verbose_name="hash client secret")),
+                ("name", models.CharField(blank=True, max_length=255, verbose_name="name")),
+                ("skip_authorization", models.BooleanField(default=False, verbose_name="skip authorization")),
+                ("created", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "algorithm",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "No OIDC support"),
+                            ("RS256", "RSA with SHA-2 256"),
+                            ("HS256", "HMAC with SHA-2 256"),
+                        ],
+                        default="",
+                        max_length=5,
+                        verbose_name="algorithm",
+                    ),
+                ),
+                (
+                    "allowed_origins",
+                    models.TextField(
+                        blank=True,
+                        default="",
+                        help_text="Allowed origins list to enable CORS, space separated",
+                        verbose_name="allowed origins",
+                    ),
+                ),
+                (
+                    "registration_source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Manual"),
+                            ("dcr", "Dynamic Client Registration"),
+                            ("cimd", "Client ID Metadata Document"),
+                        ],
+                        default="manual",
+                        help_text="How this application was registered (manual, DCR per RFC 7591, or CIMD)",
+                        max_length=32,
+                        verbose_name="registration source",
+                    ),
+                ),
+                (
+                    "cimd_expires_at",
+                    models.DateTimeField(
+                        blank=True,
+                        default=None,
+                        help_text="When the cached Client ID Metadata Document should be re-fetched",
+                        null=True,
+                        verbose_name="CIMD expires at",
+                    ),
+                ),
+                ("grant_types", models.JSONField(blank=True, default=list)),
+                ("token_format", models.CharField(default="JWT", max_length=8)),
+                ("application_token_lifetime", models.IntegerField(blank=True, null=True)),
+                ("user_token_lifetime", models.IntegerField(blank=True, null=True)),
+                ("refresh_token_lifetime", models.IntegerField(blank=True, null=True)),
+                ("id_token_lifetime", models.IntegerField(blank=True, null=True)),
+                ("pkce_required", models.BooleanField(default=False)),
+                ("pkce_plain_allowed", models.BooleanField(default=False)),
+                ("is_resource_server", models.BooleanField(default=False)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="%(app_label)s_%(class)s",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'resident OAuth client',
-                'abstract': False,
-                'swappable': 'OAUTH2_PROVIDER_APPLICATION_MODEL',
+                "verbose_name": "resident OAuth client",
+                "abstract": False,
+                "swappable": "OAUTH2_PROVIDER_APPLICATION_MODEL",
             },
         ),
         migrations.CreateModel(
-            name='ClientSecret',
+            name="ClientSecret",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('secret_hash', models.CharField(max_length=64)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='secrets', to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("secret_hash", models.CharField(max_length=64)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="secrets",
+                        to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['client', 'expires_at'], name='keymanagers_client__7100b7_idx')],
+                "indexes": [
+                    models.Index(fields=["client", "expires_at"], name="keymanagers_client__7100b7_idx")
+                ],
             },
         ),
     ]

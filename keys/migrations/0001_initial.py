@@ -8,81 +8,157 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('keymanagers', '0001_initial'),
-        ('portal', '0001_initial'),
+        ("keymanagers", "0001_initial"),
+        ("portal", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Scope',
+            name="Scope",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('display_name', models.CharField(blank=True, max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("display_name", models.CharField(blank=True, max_length=100)),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ApplicationKey',
+            name="ApplicationKey",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name='key mapping id')),
-                ('key_type', models.CharField(choices=[('PRODUCTION', 'Production'), ('SANDBOX', 'Sandbox')], max_length=16)),
-                ('consumer_key', models.CharField(blank=True, db_index=True, max_length=255)),
-                ('supported_grant_types', models.JSONField(blank=True, default=list)),
-                ('callback_url', models.CharField(blank=True, max_length=2000)),
-                ('key_state', models.CharField(choices=[('COMPLETED', 'Completed'), ('PARTIALLY_CREATED', 'Partially created')], default='COMPLETED', max_length=20)),
-                ('mode', models.CharField(choices=[('CREATED', 'Created'), ('MAPPED', 'Mapped')], default='CREATED', max_length=8)),
-                ('application_access_token_expiry_time', models.IntegerField(default=3600)),
-                ('user_access_token_expiry_time', models.IntegerField(default=3600)),
-                ('refresh_token_expiry_time', models.IntegerField(default=86400)),
-                ('id_token_expiry_time', models.IntegerField(default=3600)),
-                ('pkce_mandatory', models.BooleanField(default=False)),
-                ('pkce_support_plain', models.BooleanField(default=False)),
-                ('bypass_client_credentials', models.BooleanField(default=False, verbose_name='public client')),
-                ('additional_properties', models.JSONField(blank=True, default=dict)),
-                ('remote_state_encrypted', models.TextField(blank=True, default='')),
-                ('failure_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='keys', to='portal.application')),
-                ('key_manager', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='keys', to='keymanagers.keymanager')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="key mapping id",
+                    ),
+                ),
+                (
+                    "key_type",
+                    models.CharField(
+                        choices=[("PRODUCTION", "Production"), ("SANDBOX", "Sandbox")], max_length=16
+                    ),
+                ),
+                ("consumer_key", models.CharField(blank=True, db_index=True, max_length=255)),
+                ("supported_grant_types", models.JSONField(blank=True, default=list)),
+                ("callback_url", models.CharField(blank=True, max_length=2000)),
+                (
+                    "key_state",
+                    models.CharField(
+                        choices=[("COMPLETED", "Completed"), ("PARTIALLY_CREATED", "Partially created")],
+                        default="COMPLETED",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("CREATED", "Created"), ("MAPPED", "Mapped")],
+                        default="CREATED",
+                        max_length=8,
+                    ),
+                ),
+                ("application_access_token_expiry_time", models.IntegerField(default=3600)),
+                ("user_access_token_expiry_time", models.IntegerField(default=3600)),
+                ("refresh_token_expiry_time", models.IntegerField(default=86400)),
+                ("id_token_expiry_time", models.IntegerField(default=3600)),
+                ("pkce_mandatory", models.BooleanField(default=False)),
+                ("pkce_support_plain", models.BooleanField(default=False)),
+                (
+                    "bypass_client_credentials",
+                    models.BooleanField(default=False, verbose_name="public client"),
+                ),
+                ("additional_properties", models.JSONField(blank=True, default=dict)),
+                ("remote_state_encrypted", models.TextField(blank=True, default="")),
+                ("failure_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="keys",
+                        to="portal.application",
+                    ),
+                ),
+                (
+                    "key_manager",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="keys",
+                        to="keymanagers.keymanager",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['key_type', 'key_manager__order'],
+                "ordering": ["key_type", "key_manager__order"],
             },
         ),
         migrations.CreateModel(
-            name='ConsumerSecret',
+            name="ConsumerSecret",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name='secret id')),
-                ('remote_id', models.CharField(blank=True, max_length=255)),
-                ('description', models.CharField(blank=True, max_length=1024)),
-                ('secret_hash', models.CharField(max_length=64)),
-                ('value_encrypted', models.TextField(blank=True, default='')),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('key', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='secrets', to='keys.applicationkey')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="secret id",
+                    ),
+                ),
+                ("remote_id", models.CharField(blank=True, max_length=255)),
+                ("description", models.CharField(blank=True, max_length=1024)),
+                ("secret_hash", models.CharField(max_length=64)),
+                ("value_encrypted", models.TextField(blank=True, default="")),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="secrets",
+                        to="keys.applicationkey",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='applicationkey',
-            constraint=models.UniqueConstraint(fields=('application', 'key_type', 'key_manager'), name='one_key_per_app_env_keymanager'),
+            model_name="applicationkey",
+            constraint=models.UniqueConstraint(
+                fields=("application", "key_type", "key_manager"), name="one_key_per_app_env_keymanager"
+            ),
         ),
         migrations.AddIndex(
-            model_name='consumersecret',
-            index=models.Index(fields=['key', 'expires_at'], name='keys_consum_key_id_ea565a_idx'),
+            model_name="consumersecret",
+            index=models.Index(fields=["key", "expires_at"], name="keys_consum_key_id_ea565a_idx"),
         ),
     ]

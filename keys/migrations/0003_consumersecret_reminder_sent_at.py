@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('keys', '0002_default_scope'),
+        ("keys", "0002_default_scope"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consumersecret',
-            name='reminder_sent_at',
+            model_name="consumersecret",
+            name="reminder_sent_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
