@@ -147,6 +147,9 @@ class ClientSecret(models.Model):
     class Meta:
         indexes = [models.Index(fields=["client", "expires_at"])]
 
+    def __str__(self) -> str:
+        return f"secret {self.id} of {self.client_id}"
+
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
