@@ -313,3 +313,15 @@ def test_the_panel_disables_new_secret_at_the_limit(application, resident, owner
     key, _ = generate(application, resident)
     page = render_panel(key, application)
     assert "Maximum number of consumer secrets reached" in page
+
+
+def test_the_keys_page_shows_the_panel_in_multiple_secret_mode(key, owner, owner_client):
+    services.secret_create(key=key, description="GitHub Actions", actor=owner)
+    keys_page = f"/applications/{key.application_id}/keys/production/?km=Resident"
+
+    page = owner_client.get(keys_page).content.decode()
+
+    assert "Consumer Secrets" in page and "GitHub Actions" in page
+    assert "+ New Secret" in page and "js/secrets.js" in page
+    assert f'href="{url(key, "new/")}?next=' in page
+    assert 'name="next" value="/applications/' in page
