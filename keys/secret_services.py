@@ -251,6 +251,11 @@ def secret_delete(*, key: ApplicationKey, secret: ConsumerSecret, actor) -> None
     try:
         adapter_for(key.key_manager).delete_secret(ref, secret.remote_id)
     except KeyManagerError as exc:
+        if exc.status == 404:
+            # Already gone at the key manager (deleted there by hand): what we wanted anyway.
+            _persist_remote_state(key, ref)
+            audit(actor=actor, action="secret.delete", key=key, secret_id=secret.pk, remote="already deleted")
+            return
         secret.save(force_insert=True)
         _persist_remote_state(key, ref)
         audit(

@@ -239,3 +239,23 @@ def test_a_secret_of_another_key_is_refused(application, resident, owner):
     with pytest.raises(ValueError):
         services.secret_delete(key=production, secret=sandbox.secrets.first(), actor=owner)
     assert sandbox.secrets.count() == 2
+
+
+def test_a_secret_already_gone_at_the_key_manager_is_deleted_here_too(
+    failing_key_manager, application, owner, monkeypatch
+):
+    from tests.secrets.conftest import FailingAdapter
+
+    def gone(self, ref, remote_id):
+        raise KeyManagerError(self.label, "delete secret", "no such secret", status=404)
+
+    monkeypatch.setattr(FailingAdapter, "delete_secret", gone)
+    key = ApplicationKey.objects.create(
+        application=application, key_type="PRODUCTION", key_manager=failing_key_manager, consumer_key="abc"
+    )
+    one = ConsumerSecret.objects.create(key=key, secret_hash=crypto.keyed_hash("a"), remote_id="r1")
+    ConsumerSecret.objects.create(key=key, secret_hash=crypto.keyed_hash("b"), remote_id="r2")
+
+    services.secret_delete(key=key, secret=one, actor=owner)
+
+    assert not ConsumerSecret.objects.filter(pk=one.pk).exists()
