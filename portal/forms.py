@@ -35,8 +35,9 @@ class ApplicationForm(forms.Form):
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc
 
-    def save(self, *, owner=None, application=None):
-        """Create (``owner``) or update (``application``); a duplicate name becomes a field error.
+    def save(self, *, user, application=None):
+        """Create an application for ``user``, or update ``application``; a duplicate name becomes
+        a field error.
 
         Returns the application, or None when the form got an error instead.
         """
@@ -44,18 +45,23 @@ class ApplicationForm(forms.Form):
         try:
             if application is None:
                 return services.application_create(
-                    owner=owner, name=data["name"], description=data["description"], token_type=data["token_type"]
+                    owner=user,
+                    name=data["name"],
+                    description=data["description"],
+                    token_type=data["token_type"],
                 )
             return services.application_update(
                 application=application,
-                actor=owner,
+                actor=user,
                 name=data["name"],
                 description=data["description"],
                 token_type=data["token_type"],
                 throttling_policy=application.throttling_policy,
             )
         except services.DuplicateApplicationName as exc:
-            self.add_error("name", f"You already have an application named '{exc.name}'. Choose another name.")
+            self.add_error(
+                "name", f"You already have an application named '{exc.name}'. Choose another name."
+            )
         except ValidationError as exc:
             self.add_error(None, exc)
         return None

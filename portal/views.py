@@ -32,7 +32,7 @@ def applications(request):
 def application_create(request):
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        application = form.save(owner=request.user)
+        application = form.save(user=request.user)
         if application is not None:
             messages.success(request, f"Application “{application.name}” created. Generate its keys next.")
             return redirect("application_detail", application_id=application.pk)
@@ -51,10 +51,14 @@ def application_detail(request, application_id):
 @login_required
 def application_edit(request, application_id):
     application = selectors.application_get(user=request.user, application_id=application_id)
-    initial = {"name": application.name, "description": application.description, "token_type": application.token_type}
+    initial = {
+        "name": application.name,
+        "description": application.description,
+        "token_type": application.token_type,
+    }
     form = ApplicationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if form.save(owner=request.user, application=application) is not None:
+        if form.save(user=request.user, application=application) is not None:
             messages.success(request, "Application updated.")
             return redirect("application_detail", application_id=application.pk)
         # A failed save may have changed the instance in memory: show the stored values again.
@@ -74,7 +78,9 @@ def application_delete(request, application_id):
         messages.success(request, f"Application “{application.name}” deleted.")
         return redirect("applications")
     key_count = application.keys.count()
-    return render(request, "applications/confirm_delete.html", {"application": application, "key_count": key_count})
+    return render(
+        request, "applications/confirm_delete.html", {"application": application, "key_count": key_count}
+    )
 
 
 @login_required
@@ -89,7 +95,9 @@ def api_tokens(request):
         new_token = {"name": token.name, "value": value, "expires_at": token.expires_at}
         form = ApiTokenForm()
     tokens = selectors.api_token_list(user=request.user)
-    response = render(request, "api_tokens/list.html", {"form": form, "tokens": tokens, "new_token": new_token})
+    response = render(
+        request, "api_tokens/list.html", {"form": form, "tokens": tokens, "new_token": new_token}
+    )
     if new_token:
         response["Cache-Control"] = "no-store"
     return response

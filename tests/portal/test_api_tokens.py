@@ -239,3 +239,21 @@ def test_the_list_page_shows_when_a_token_was_last_used(owner_client, owner_toke
     bearer(value).get(APPS)
     response = owner_client.get("/api-tokens/")
     assert "ago" in response.text
+
+
+def test_the_page_runs_the_same_number_of_queries_for_one_and_twenty_tokens(owner_client, owner):
+    services.api_token_create(user=owner, name="first", days=30)
+    with CaptureQueriesContext(connection) as one:
+        owner_client.get("/api-tokens/")
+    for i in range(19):
+        services.api_token_create(user=owner, name=f"token {i}", days=30)
+    with CaptureQueriesContext(connection) as twenty:
+        response = owner_client.get("/api-tokens/")
+    assert response.text.count("<tr>") == 21  # header + 20 rows
+    assert len(twenty.captured_queries) == len(one.captured_queries)
+
+
+def test_the_page_links_to_the_api_documentation(owner_client):
+    response = owner_client.get("/api-tokens/")
+    assert f'href="{API}/docs/"' in response.text
+    assert f'href="{API}/openapi.json"' in response.text
