@@ -1,0 +1,154 @@
+"""Admin for keys, consumer secrets (never their values or hashes) and the scope catalogue.
+
+Keys and secrets mirror clients at key managers, so the admin cannot edit them in place (a local
+change would not reach the key manager). Keys are removed with an action that goes through
+``keys.services`` and so deletes the client at its key manager too.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from keymanagers.base import KeyManagerError
+from keys import services
+from keys.models import ApplicationKey, ConsumerSecret, Scope
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ConsumerSecretInline(admin.TabularInline):
+    model = ConsumerSecret
+    fields = ("id", "description", "expires_at", "created_at", "created_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApplicationKey)
+class ApplicationKeyAdmin(ReadOnlyAdmin):
+    list_display = (
+        "application",
+        "owner",
+        "key_type",
+        "key_manager",
+        "consumer_key",
+        "key_state",
+        "mode",
+        "created_at",
+    )
+    list_filter = ("key_type", "key_manager", "key_state", "mode")
+    list_select_related = ("application__owner", "key_manager")
+    search_fields = (
+        "consumer_key",
+        "application__name",
+        "application__owner__username",
+        "application__owner__email",
+    )
+    date_hierarchy = "created_at"
+    # Everything but the adapter's encrypted state, which may hold credentials.
+    fields = (
+        "id",
+        "application",
+        "key_type",
+        "key_manager",
+        "consumer_key",
+        "key_state",
+        "failure_reason",
+        "mode",
+        "supported_grant_types",
+        "callback_url",
+        "application_access_token_expiry_time",
+        "user_access_token_expiry_time",
+        "refresh_token_expiry_time",
+        "id_token_expiry_time",
+        "pkce_mandatory",
+        "pkce_support_plain",
+        "bypass_client_credentials",
+        "additional_properties",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    inlines = [ConsumerSecretInline]
+    actions = ["remove_keys"]
+
+    @admin.display(ordering="application__owner__username")
+    def owner(self, obj):
+        return obj.application.owner
+
+    @admin.action(description="Remove selected keys (deletes the clients at their key managers too)")
+    def remove_keys(self, request, queryset):
+        removed = 0
+        for key in queryset.select_related("key_manager", "application"):
+            try:
+                services.keys_delete(key=key, actor=request.user)
+            except KeyManagerError as exc:
+                self.message_user(request, f"Stopped: {exc}", messages.ERROR)
+                break
+            removed += 1
+        if removed:
+            self.message_user(request, f"Removed {removed} key(s).", messages.SUCCESS)
+
+    def get_actions(self, request):
+        # Shown although keys are otherwise read-only: the action goes through the services.
+        actions = super().get_actions(request)
+        if not request.user.has_perm("keys.delete_applicationkey"):
+            actions.pop("remove_keys", None)
+        return actions
+
+
+class ExpiredFilter(admin.SimpleListFilter):
+    title = "expired"
+    parameter_name = "expired"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Expired"), ("no", "Valid"))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "yes":
+            return queryset.filter(expires_at__lte=now)
+        if self.value() == "no":
+            return queryset.exclude(expires_at__lte=now)
+        return queryset
+
+
+@admin.register(ConsumerSecret)
+class ConsumerSecretAdmin(ReadOnlyAdmin):
+    list_display = ("id", "key", "description", "expires_at", "created_at", "created_by")
+    list_filter = (ExpiredFilter, "key__key_manager", "key__key_type")
+    list_select_related = ("key__application", "key__key_manager", "created_by")
+    search_fields = ("description", "key__consumer_key", "key__application__name")
+    # Never the value (encrypted) nor its hash.
+    fields = (
+        "id",
+        "key",
+        "remote_id",
+        "description",
+        "expires_at",
+        "created_at",
+        "created_by",
+        "reminder_sent_at",
+    )
+    readonly_fields = fields
+
+
+@admin.register(Scope)
+class ScopeAdmin(admin.ModelAdmin):
+    list_display = ("name", "display_name", "description", "created_at")
+    search_fields = ("name", "display_name", "description")
+    readonly_fields = ("created_at",)
