@@ -1,0 +1,469 @@
+"""Admin for key managers: create one per type, credentials write-only, discovery import, Test connection.
+
+Credentials (initial access token, service-account client id/secret, Okta API token, introspection
+client) are typed into password inputs that never render a value back; they are stored encrypted with
+``KeyManager.set_credentials``. An empty input keeps what is stored; a "clear" box removes it.
+
+The Resident key manager exists from the first migrate: it cannot be deleted and no key manager's type
+changes after creation (its keys' remote state belongs to the adapter that made them).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from keymanagers.base import ADAPTERS, KeyManagerError, NotSupported, adapter_for
+from keymanagers.http import apply_discovery, fetch_well_known
+from keymanagers.models import GrantType, KeyManager
+from keymanagers.resident import admin as _resident_admin  # noqa: F401
+
+# name -> (label, help): every credential any adapter reads. Which type uses which is in the help text.
+CREDENTIAL_FIELDS = {
+    "initial_access_token": (
+        "Initial access token",
+        "OIDC DCR and Keycloak: the RFC 7591 initial access token used to register clients.",
+    ),
+    "client_id": (
+        "Service account client id",
+        "Keycloak: a confidential client whose service account has create-client, manage-clients and "
+        "view-clients (needed to regenerate secrets).",
+    ),
+    "client_secret": ("Service account client secret", "Keycloak: that client's secret."),
+    "api_token": ("Okta API token", "Okta: sent as 'Authorization: SSWS <token>'."),
+    "access_token": (
+        "Okta OAuth access token",
+        "Okta: instead of an API token, a bearer token with okta.clients.manage and okta.apps.manage.",
+    ),
+    "introspection_client_id": (
+        "Introspection client id",
+        "Optional: a client allowed to introspect every token (otherwise the key's own client asks).",
+    ),
+    "introspection_client_secret": ("Introspection client secret", "Optional: that client's secret."),
+}
+# Fields "Import endpoints from well-known URL" fills (keymanagers.http.apply_discovery).
+DISCOVERED_FIELDS = (
+    "issuer",
+    "authorize_endpoint",
+    "token_endpoint",
+    "revoke_endpoint",
+    "introspection_endpoint",
+    "userinfo_endpoint",
+    "jwks_endpoint",
+    "registration_endpoint",
+    "available_grant_types",
+)
+# Adapter settings each type needs in ``config`` (the others are optional).
+REQUIRED_CONFIG = {
+    KeyManager.Type.KEYCLOAK: ("base_url", "realm"),
+    KeyManager.Type.OKTA: ("base_url",),
+}
+
+
+def _transport(key_manager: KeyManager):
+    """Tests route an adapter class to a simulator through its ``transport``; discovery follows it."""
+    return getattr(ADAPTERS.get(key_manager.type), "transport", None)
+
+
+def _formfield(field, **kwargs):
+    # Endpoints typed without a scheme are meant as https (Django 6's default, opted into now).
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+def _credential_inputs() -> dict[str, forms.Field]:
+    fields: dict[str, forms.Field] = {}
+    for name, (label, help_text) in CREDENTIAL_FIELDS.items():
+        fields[name] = forms.CharField(
+            label=label,
+            required=False,
+            help_text=help_text,
+            # render_value=False: a stored secret never travels back to the browser.
+            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        )
+        fields[f"clear_{name}"] = forms.BooleanField(
+            required=False, label=f"Clear the stored {label.lower()}"
+        )
+    return fields
+
+
+# Declared (not added in __init__) so that the admin's fieldsets may name them.
+CredentialInputs = type("CredentialInputs", (forms.Form,), _credential_inputs())
+
+
+class KeyManagerForm(CredentialInputs, forms.ModelForm):
+    available_grant_types = forms.MultipleChoiceField(
+        choices=GrantType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="What developers may tick. Password and Implicit are forbidden by current OAuth security "
+        "guidance (RFC 9700): allow them only for legacy clients.",
+    )
+    import_well_known = forms.BooleanField(
+        required=False,
+        label="Import endpoints from the well-known URL on save",
+        help_text="Fetches the discovery document and fills the endpoints and grant types from it.",
+    )
+
+    class Meta:
+        model = KeyManager
+        formfield_callback = _formfield
+        # Never credentials_encrypted: credentials go through the write-only inputs above.
+        fields = (
+            "name",
+            "display_name",
+            "type",
+            "enabled",
+            "order",
+            "description",
+            "well_known_url",
+            "issuer",
+            *DISCOVERED_FIELDS[1:],
+            "token_format",
+            "enable_oauth_app_creation",
+            "enable_token_generation",
+            "enable_map_oauth_consumer_apps",
+            "multiple_secrets_enabled",
+            "secret_count",
+            "config",
+            "timeout",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self._stored_credentials()
+        for name in CREDENTIAL_FIELDS:
+            if name in stored:
+                self.fields[name].help_text += " A value is stored; leave empty to keep it."
+            else:
+                self.fields[name].help_text += " Nothing stored."
+                self.fields.pop(f"clear_{name}", None)
+
+    def _stored_credentials(self) -> dict:
+        if not self.instance.pk or not self.instance.credentials_encrypted:
+            return {}
+        try:
+            return self.instance.get_credentials()
+        except ValueError:
+            return {}  # wrong PORTAL_ENCRYPTION_KEY: the admin re-enters them
+
+    def clean_timeout(self):
+        timeout = self.cleaned_data.get("timeout")
+        if timeout is not None and not 0 < timeout <= 120:
+            raise forms.ValidationError("Give a timeout between 0 and 120 seconds, or leave it empty.")
+        return timeout
+
+    def clean_config(self):
+        config = self.cleaned_data.get("config")
+        if config in (None, ""):
+            return {}
+        if not isinstance(config, dict):
+            raise forms.ValidationError('The adapter config must be a JSON object, e.g. {"realm": "demo"}.')
+        return config
+
+    def clean_type(self):
+        new_type = self.cleaned_data.get("type")
+        if self.instance.pk and new_type != self.instance.type:
+            raise forms.ValidationError(
+                "A key manager's type cannot change: its keys belong to that adapter."
+            )
+        if not self.instance.pk and new_type == KeyManager.Type.RESIDENT:
+            raise forms.ValidationError("There is only one Resident key manager, and it exists already.")
+        return new_type
+
+    def clean(self):
+        cleaned = super().clean()
+        km_type = cleaned.get("type") or self.instance.type
+        adapter_class = ADAPTERS.get(km_type)
+
+        config = cleaned.get("config")
+        if isinstance(config, dict):
+            missing = [
+                key for key in REQUIRED_CONFIG.get(km_type, ()) if not str(config.get(key, "")).strip()
+            ]
+            if missing:
+                example = {key: "…" for key in REQUIRED_CONFIG[km_type]}
+                self.add_error(
+                    "config",
+                    f"{KeyManager.Type(km_type).label} needs {', '.join(missing)} in the "
+                    f"adapter config, e.g. {example}.",
+                )
+
+        if cleaned.get("multiple_secrets_enabled") and adapter_class is not None:
+            count = cleaned.get("secret_count")
+            if not adapter_class.supports_multiple_secrets:
+                self.add_error(
+                    "multiple_secrets_enabled",
+                    f"{KeyManager.Type(km_type).label} keeps one secret "
+                    "per client: switch multiple secrets off.",
+                )
+            elif adapter_class.max_secrets is not None and (
+                count is None or count > adapter_class.max_secrets
+            ):
+                self.add_error(
+                    "secret_count",
+                    f"{KeyManager.Type(km_type).label} keeps at most "
+                    f"{adapter_class.max_secrets} secrets per client: set a secret "
+                    f"count between 1 and {adapter_class.max_secrets}.",
+                )
+        if cleaned.get("secret_count") == 0:
+            self.add_error("secret_count", "A key needs at least one secret: leave empty for unlimited.")
+
+        if cleaned.get("import_well_known") and not self.errors:
+            self._import_well_known(cleaned)
+        return cleaned
+
+    def _import_well_known(self, cleaned: dict) -> None:
+        url = cleaned.get("well_known_url")
+        if not url:
+            self.add_error("well_known_url", "Give the well-known URL to import from.")
+            return
+        probe = KeyManager(
+            name=cleaned.get("name") or "key manager",
+            display_name=cleaned.get("display_name", ""),
+            type=cleaned.get("type"),
+            timeout=cleaned.get("timeout"),
+            available_grant_types=cleaned.get("available_grant_types") or [],
+        )
+        try:
+            doc = fetch_well_known(url, key_manager=probe, transport=_transport(probe))
+        except KeyManagerError as exc:
+            self.add_error("well_known_url", exc.message)
+            return
+        apply_discovery(probe, doc)
+        for field in DISCOVERED_FIELDS:
+            cleaned[field] = getattr(probe, field)
+
+    def save(self, commit=True):
+        km = super().save(commit=False)
+        # super() only copies model fields it saw in the form: discovery may have filled more.
+        for field in DISCOVERED_FIELDS:
+            if field in self.cleaned_data:
+                setattr(km, field, self.cleaned_data[field])
+        credentials = self._stored_credentials()
+        for name in CREDENTIAL_FIELDS:
+            if self.cleaned_data.get(f"clear_{name}"):
+                credentials.pop(name, None)
+            elif self.cleaned_data.get(name):
+                credentials[name] = self.cleaned_data[name]
+        km.set_credentials(credentials)
+        if commit:
+            km.save()
+            self._save_m2m()
+        return km
+
+
+def _credential_fieldset() -> tuple[str, ...]:
+    names: list[str] = []
+    for name in CREDENTIAL_FIELDS:
+        names += [name, f"clear_{name}"]
+    return tuple(names)
+
+
+@admin.register(KeyManager)
+class KeyManagerAdmin(admin.ModelAdmin):
+    form = KeyManagerForm
+    change_form_template = "admin/keymanagers/keymanager/change_form.html"
+    list_display = (
+        "name",
+        "display_name",
+        "type",
+        "enabled",
+        "order",
+        "multiple_secrets_enabled",
+        "secret_count",
+    )
+    list_filter = ("type", "enabled")
+    search_fields = ("name", "display_name", "description")
+    ordering = ("order", "id")
+    readonly_fields = ("created_at", "updated_at")
+    actions = ("test_connection", "import_well_known", "enable", "disable")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_fieldsets(self, request, obj=None):
+        stored = set()
+        if obj is not None and obj.credentials_encrypted:
+            try:
+                stored = set(obj.get_credentials())
+            except ValueError:
+                stored = set()
+        credentials = tuple(
+            f for f in _credential_fieldset() if not f.startswith("clear_") or f[6:] in stored
+        )
+        fieldsets = [
+            (None, {"fields": ("name", "display_name", "type", "enabled", "order", "description")}),
+            (
+                "Endpoints",
+                {
+                    "fields": (
+                        "well_known_url",
+                        "import_well_known",
+                        "issuer",
+                        "authorize_endpoint",
+                        "token_endpoint",
+                        "revoke_endpoint",
+                        "introspection_endpoint",
+                        "userinfo_endpoint",
+                        "jwks_endpoint",
+                        "registration_endpoint",
+                    )
+                },
+            ),
+            (
+                "Grant types and tokens",
+                {
+                    "fields": (
+                        "available_grant_types",
+                        "token_format",
+                        "enable_oauth_app_creation",
+                        "enable_token_generation",
+                        "enable_map_oauth_consumer_apps",
+                    )
+                },
+            ),
+            (
+                "Consumer secrets",
+                {
+                    "fields": ("multiple_secrets_enabled", "secret_count"),
+                    "description": "Several secrets per key (rotation without downtime). Secret "
+                    "count empty = unlimited; Okta allows at most 2.",
+                },
+            ),
+            (
+                "Connection",
+                {
+                    "fields": ("config", "timeout"),
+                    "description": 'Adapter settings (not secret), JSON. Keycloak: {"base_url": '
+                    '"https://sso.example.com", "realm": "demo"}. Okta: {"base_url": '
+                    '"https://example.okta.com", "authorization_server_id": "default"}. '
+                    'Any type: "resource" (RFC 8707 indicator sent with token requests).',
+                },
+            ),
+            ("Credentials (write-only, stored encrypted)", {"fields": credentials}),
+        ]
+        if obj is not None:
+            fieldsets.append(("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("type")
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_resident:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # The bulk delete would not ask has_delete_permission per row (and so could take Resident).
+        actions.pop("delete_selected", None)
+        return actions
+
+    # -- extra views (POST buttons on the change form) ---------------------------------------
+    def get_urls(self):
+        own = [
+            path(
+                "<int:object_id>/test-connection/",
+                self.admin_site.admin_view(self.test_connection_view),
+                name="keymanagers_keymanager_test_connection",
+            ),
+            path(
+                "<int:object_id>/import-well-known/",
+                self.admin_site.admin_view(self.import_well_known_view),
+                name="keymanagers_keymanager_import_well_known",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _object_for_post(self, request, object_id):
+        if request.method != "POST":
+            return None
+        km = get_object_or_404(KeyManager, pk=object_id)
+        if not self.has_change_permission(request, km):
+            raise PermissionDenied
+        return km
+
+    def test_connection_view(self, request, object_id):
+        km = self._object_for_post(request, object_id)
+        if km is None:
+            return HttpResponseNotAllowed(["POST"])
+        return self._connection_report(request, [km])
+
+    def import_well_known_view(self, request, object_id):
+        km = self._object_for_post(request, object_id)
+        if km is None:
+            return HttpResponseNotAllowed(["POST"])
+        self._import(request, km)
+        return HttpResponseRedirect(reverse("admin:keymanagers_keymanager_change", args=[km.pk]))
+
+    # -- actions -----------------------------------------------------------------------------
+    @admin.action(description="Test connection", permissions=["change"])
+    def test_connection(self, request, queryset):
+        return self._connection_report(request, list(queryset))
+
+    @admin.action(description="Import endpoints from well-known URL", permissions=["change"])
+    def import_well_known(self, request, queryset):
+        for km in queryset:
+            self._import(request, km)
+
+    @admin.action(description="Enable selected key managers", permissions=["change"])
+    def enable(self, request, queryset):
+        count = queryset.update(enabled=True)
+        self.message_user(request, f"Enabled {count} key manager(s).", messages.SUCCESS)
+
+    @admin.action(description="Disable selected key managers", permissions=["change"])
+    def disable(self, request, queryset):
+        count = queryset.update(enabled=False)
+        self.message_user(
+            request,
+            f"Disabled {count} key manager(s): developers no longer see their tabs.",
+            messages.SUCCESS,
+        )
+
+    def _import(self, request, km: KeyManager) -> None:
+        if not km.well_known_url:
+            self.message_user(request, f"{km}: no well-known URL is set.", messages.ERROR)
+            return
+        try:
+            doc = fetch_well_known(km.well_known_url, key_manager=km, transport=_transport(km))
+        except KeyManagerError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        changed = apply_discovery(km, doc)
+        if changed:
+            km.save(update_fields=[*changed, "updated_at"])
+            self.message_user(
+                request, f"{km}: imported {', '.join(changed)} from {km.well_known_url}.", messages.SUCCESS
+            )
+        else:
+            self.message_user(request, f"{km}: already matches {km.well_known_url}.", messages.INFO)
+
+    def _connection_report(self, request, key_managers: list[KeyManager]):
+        results = []
+        for km in key_managers:
+            try:
+                checks = adapter_for(km).check_connection()
+                error = ""
+            except NotSupported as exc:
+                checks, error = [], exc.message
+            except KeyManagerError as exc:
+                checks, error = [], str(exc)
+            ok = bool(checks) and all(c.ok for c in checks) and not error
+            results.append({"key_manager": km, "checks": checks, "error": error, "ok": ok})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Test connection",
+            "opts": self.model._meta,
+            "results": results,
+        }
+        return TemplateResponse(request, "admin/keymanagers/keymanager/test_connection.html", context)
