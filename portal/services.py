@@ -181,7 +181,9 @@ def api_token_create(*, user, name: str, days: int) -> tuple[ApiToken, str]:
     if len(name) > ApiToken._meta.get_field("name").max_length:
         raise ValidationError("The name can have at most 100 characters.")
     if days not in api_token_lifetime_choices():
-        raise ValidationError(f"Choose a lifetime of {', '.join(map(str, api_token_lifetime_choices()))} days.")
+        raise ValidationError(
+            f"Choose a lifetime of {', '.join(map(str, api_token_lifetime_choices()))} days."
+        )
     expires_at = timezone.now() + timedelta(days=days)
     # The lookup prefix carries 48 random bits: a collision is astronomically rare, but retrying
     # costs nothing and keeps the unique index from ever surfacing as an error.
