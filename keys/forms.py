@@ -24,7 +24,6 @@ from keys.config import (
 )
 from keys.services import DESCRIPTION_MAX_LENGTH
 
-NEVER_HELP = "Seconds. A negative number means never expires."
 EXPIRY_LABELS = {
     "application_access_token_expiry_time": "Application access token expiry time",
     "user_access_token_expiry_time": "User access token expiry time",
@@ -72,10 +71,12 @@ class KeyConfigForm(forms.Form):
         help_text="Required for Code and Implicit. Several URLs separated by spaces or commas, "
         "or one regexp=<regular expression>.",
     )
-    application_access_token_expiry_time = forms.IntegerField(help_text=NEVER_HELP)
-    user_access_token_expiry_time = forms.IntegerField(help_text=NEVER_HELP)
-    refresh_token_expiry_time = forms.IntegerField(help_text=NEVER_HELP)
-    id_token_expiry_time = forms.IntegerField(help_text=NEVER_HELP)
+    application_access_token_expiry_time = (
+        forms.IntegerField()
+    )  # the fieldset explains the unit and negatives
+    user_access_token_expiry_time = forms.IntegerField()  # the fieldset explains the unit and negatives
+    refresh_token_expiry_time = forms.IntegerField()  # the fieldset explains the unit and negatives
+    id_token_expiry_time = forms.IntegerField()  # the fieldset explains the unit and negatives
     pkce_mandatory = forms.BooleanField(label="Enable PKCE", required=False)
     pkce_support_plain = forms.BooleanField(
         label="Support PKCE Plain Text",
