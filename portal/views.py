@@ -56,7 +56,7 @@ def application_edit(request, application_id):
         "description": application.description,
         "token_type": application.token_type,
     }
-    form = ApplicationForm(request.POST or None, initial=initial)
+    form = ApplicationForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         if form.save(user=request.user, application=application) is not None:
             messages.success(request, "Application updated.")
