@@ -235,7 +235,7 @@ def clean_key_config(data: Mapping[str, Any], *, adapter: KeyManagerAdapter) -> 
         ):
             errors[f"additional_properties.{name}"] = [f"Choose one of: {', '.join(map(str, allowed))}."]
             continue
-        if value is not None:
+        if value not in (None, ""):
             additional[name] = value
 
     if errors:

@@ -124,9 +124,8 @@ class KeyConfigForm(forms.Form):
             "initial": item.get("default"),
         }
         if item.get("values"):
-            return forms.ChoiceField(
-                choices=[("", "—")] + [(str(v), str(v)) for v in item["values"]], **common
-            )
+            choices = [("", "—")] + [(str(v), str(v)) for v in item["values"] if v not in (None, "")]
+            return forms.ChoiceField(choices=choices, **common)
         if item.get("type") in ("checkbox", "boolean"):
             return forms.BooleanField(**common)
         return forms.CharField(max_length=500, **common)

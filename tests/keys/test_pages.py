@@ -496,3 +496,36 @@ def test_the_single_secret_page_runs_a_constant_number_of_queries(
         Scope.objects.create(name=f"scope{i}")
         KeyManager.objects.create(name=f"km{i}", display_name=f"KM {i}", type="okta", order=100 + i)
     assert _queries(owner_client, keys_url(application)) == few
+
+
+def test_a_key_managers_own_settings_become_form_fields(owner_client, application, fake_km):
+    from tests.keys.helpers import FakeAdapter
+
+    FakeAdapter.application_configuration = lambda self: [
+        {
+            "name": "application_type",
+            "label": "App type",
+            "type": "select",
+            "required": True,
+            "default": "",
+            "tooltip": "Pick one",
+            "values": ["", "web", "service"],
+        },
+    ]
+    try:
+        page = text(owner_client.get(keys_url(application, km="fake")))
+        assert 'name="ap_application_type"' in page and "App type" in page
+        assert len(re.findall(r'<option value=""', page)) == 1
+
+        url = generate_url(application, km="fake")
+        missing = owner_client.post(url, FORM)
+        assert missing.status_code == 400 and "App type is required." in text(missing)
+
+        assert owner_client.post(url, {**FORM, "ap_application_type": "service"}).status_code == 200
+        key = ApplicationKey.objects.get()
+        assert key.additional_properties == {"application_type": "service"}
+        assert FakeAdapter.clients[key.consumer_key]["config"].additional_properties == {
+            "application_type": "service"
+        }
+    finally:
+        del FakeAdapter.application_configuration
