@@ -6,13 +6,16 @@ read-only history: admins can search it, not rewrite it.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from portal import services
 from portal.models import ApiToken, Application, AuditEvent
 
 User = get_user_model()
@@ -57,8 +60,30 @@ class UserAdmin(DjangoUserAdmin):
         return obj.application_count
 
 
+class ApplicationAdminForm(forms.ModelForm):
+    """The admin form with the same name rules as the pages and the API."""
+
+    class Meta:
+        model = Application
+        fields = ("owner", "name", "description", "token_type", "throttling_policy", "status")
+
+    def clean_name(self) -> str:
+        try:
+            return services.clean_application_name(self.cleaned_data.get("name", ""))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+    def clean(self):
+        cleaned = super().clean()
+        owner, name = cleaned.get("owner"), cleaned.get("name")
+        if owner and name and services.name_taken(owner=owner, name=name, exclude_pk=self.instance.pk):
+            self.add_error("name", f"{owner} already has an application named '{name}'.")
+        return cleaned
+
+
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
+    form = ApplicationAdminForm
     list_display = ("name", "owner", "token_type", "status", "throttling_policy", "created_at")
     list_filter = ("token_type", "status", "throttling_policy", "created_at")
     list_select_related = ("owner",)
@@ -101,7 +126,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ("name", "prefix", "user__username", "user__email")
     # The hash is useless to an admin and there is no value to show: it is never stored.
     fields = ("id", "user", "name", "prefix", "created_at", "expires_at", "last_used_at")
-    readonly_fields = ("id", "user", "prefix", "created_at", "last_used_at")
+    # Revoking (deleting) is the one change an admin makes; the lifetime policy stays the user's.
+    readonly_fields = ("id", "user", "name", "prefix", "created_at", "expires_at", "last_used_at")
     ordering = ("-created_at",)
 
     def has_add_permission(self, request):

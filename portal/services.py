@@ -57,7 +57,7 @@ def _check_fields(*, description: str, token_type: str, throttling_policy: str) 
         raise ValidationError(f"Throttling policy must have 1 to {THROTTLING_POLICY_MAX_LENGTH} characters.")
 
 
-def _name_taken(*, owner, name: str, exclude_pk=None) -> bool:
+def name_taken(*, owner, name: str, exclude_pk=None) -> bool:
     qs = Application.objects.filter(owner=owner, name__iexact=name)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
@@ -70,13 +70,13 @@ def _save_unique(application: Application) -> None:
     The check before saving gives the friendly error; the constraint catches the race between two
     requests creating the same name at once.
     """
-    if _name_taken(owner=application.owner, name=application.name, exclude_pk=application.pk):
+    if name_taken(owner=application.owner, name=application.name, exclude_pk=application.pk):
         raise DuplicateApplicationName(application.name)
     try:
         with transaction.atomic():
             application.save()
     except IntegrityError as exc:
-        if _name_taken(owner=application.owner, name=application.name, exclude_pk=application.pk):
+        if name_taken(owner=application.owner, name=application.name, exclude_pk=application.pk):
             raise DuplicateApplicationName(application.name) from exc
         raise
 

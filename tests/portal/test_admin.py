@@ -6,7 +6,7 @@ import pytest
 
 from portal import services
 from portal.audit import audit
-from portal.models import ApiToken
+from portal.models import ApiToken, Application
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +93,20 @@ def test_the_audit_log_is_searchable_and_read_only(admin_client_, owner, applica
     assert change.status_code == 403
     event.refresh_from_db()
     assert event.action == "keys.generate"
+
+
+def test_the_admin_refuses_a_duplicate_name_for_the_same_owner(admin_client_, owner, application):
+    response = admin_client_.post(
+        "/admin/portal/application/add/",
+        {
+            "owner": owner.pk,
+            "name": "WEATHER APP",
+            "description": "",
+            "token_type": "JWT",
+            "throttling_policy": "Unlimited",
+            "status": "APPROVED",
+        },
+    )
+    assert response.status_code == 200
+    assert "alice already has an application named &#x27;WEATHER APP&#x27;." in response.text
+    assert Application.objects.count() == 1

@@ -23,7 +23,7 @@ def test_concurrent_creations_of_one_name_make_one_application_and_one_clear_con
     # Both threads pass the friendly "name taken?" check before either inserts; the unique
     # constraint on lower(name) must stop the second, and the service must report it as a duplicate.
     barrier = threading.Barrier(2, timeout=10)
-    real_check = services._name_taken
+    real_check = services.name_taken
 
     def check_then_wait(**kwargs):
         taken = real_check(**kwargs)
@@ -34,7 +34,7 @@ def test_concurrent_creations_of_one_name_make_one_application_and_one_clear_con
                 pass  # the re-check after the constraint fired: nobody is waiting any more
         return taken
 
-    monkeypatch.setattr(services, "_name_taken", check_then_wait)
+    monkeypatch.setattr(services, "name_taken", check_then_wait)
     outcomes: list[str] = []
 
     def create(name: str) -> None:

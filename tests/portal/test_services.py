@@ -25,14 +25,14 @@ def test_the_unique_constraint_catches_a_duplicate_that_raced_past_the_check(own
     # Two requests racing: both pass the friendly check, the database constraint stops the second,
     # and the caller still gets the clear DuplicateApplicationName, not an IntegrityError.
     services.application_create(owner=owner, name="Weather App")
-    real_check = services._name_taken
+    real_check = services.name_taken
     calls = []
 
     def stale_first_check(**kwargs):
         calls.append(kwargs)
         return False if len(calls) == 1 else real_check(**kwargs)
 
-    monkeypatch.setattr(services, "_name_taken", stale_first_check)
+    monkeypatch.setattr(services, "name_taken", stale_first_check)
     with pytest.raises(services.DuplicateApplicationName):
         services.application_create(owner=owner, name="weather app")
     assert len(calls) == 2
