@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -183,6 +183,7 @@ class KeyOutputSerializer(serializers.Serializer):
     def get_callbackUrl(self, key) -> str | None:  # noqa: N802
         return key.callback_url or None
 
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Always null: no group sharing."))
     def get_groupId(self, key) -> None:  # noqa: N802
         return None
 
@@ -241,6 +242,7 @@ class RegenerateSecretOutputSerializer(serializers.Serializer):
     consumerSecret = serializers.CharField()
 
 
+@extend_schema_field({"oneOf": [{"type": "boolean"}, {"type": "string"}]})
 class RevokeTokenField(serializers.Field):
     """``revokeToken``: a token to revoke first, or true to revoke every earlier token."""
 

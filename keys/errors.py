@@ -30,3 +30,10 @@ class KeysPartiallyCreated(KeysError):
 
     status = 502
     title = "Bad Gateway"
+
+
+class KeysNotSaved(KeysError):
+    """The portal could not save what the key manager made; the client was removed again."""
+
+    status = 500
+    title = "Internal Server Error"

@@ -33,7 +33,7 @@ from keymanagers.base import (
 )
 from keymanagers.models import GrantType, KeyManager
 from keys.config import KeyConfig, clean_key_config, parse_seconds
-from keys.errors import KeysConflict, KeysError, KeysPartiallyCreated
+from keys.errors import KeysConflict, KeysError, KeysNotSaved, KeysPartiallyCreated
 from keys.models import ApplicationKey, ConsumerSecret, KeyType
 from portal import crypto
 from portal.audit import audit
@@ -361,7 +361,9 @@ def _compensate(
         raise KeysConflict(_already_exists(key_type, key_manager)) from exc
     if isinstance(exc, KeyManagerError):
         raise exc
-    raise KeysError(f"{reason}; the client at {_label(key_manager)} was removed again. Try again.") from exc
+    raise KeysNotSaved(
+        f"{reason}; the client at {_label(key_manager)} was removed again. Try again."
+    ) from exc
 
 
 def _save_partial(application, key_type, key_manager, cfg: KeyConfig, ref: ClientRef, reason: str):
