@@ -98,15 +98,25 @@ class KeyManagerHttp:
         self.transport = transport
         self.label = key_manager.display_name or key_manager.name or "key manager"
         self.timeout = float(timeout or key_manager.timeout or settings.PORTAL_KEYMANAGER_TIMEOUT)
-        self._client = httpx.Client(
-            timeout=self.timeout,
-            follow_redirects=False,
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": "devportal-keymanager/1"},
-        )
+        self._client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        # Made on first use: building an httpx client (its TLS context) costs tens of milliseconds,
+        # and most adapters are made only to describe a key manager (endpoints, grant types).
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=self.timeout,
+                follow_redirects=False,
+                transport=self.transport,
+                headers={"Accept": "application/json", "User-Agent": "devportal-keymanager/1"},
+            )
+        return self._client
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def error(self, step: str, message: str, **kwargs: Any) -> KeyManagerError:
         return KeyManagerError(self.label, step, message, **kwargs)
@@ -188,7 +198,7 @@ class KeyManagerHttp:
     ) -> httpx.Response:
         path = urlsplit(url).path or "/"
         try:
-            response = self._client.request(method, url, json=json, data=form, params=params, headers=headers)
+            response = self.client.request(method, url, json=json, data=form, params=params, headers=headers)
         except httpx.TimeoutException:
             logger.warning("%s %s %s: timed out after %s s", self.label, method, path, _seconds(self.timeout))
             raise self.error(step, f"timed out after {_seconds(self.timeout)} s", retryable=True) from None
