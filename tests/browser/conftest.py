@@ -11,8 +11,15 @@ Fixtures:
 - ``live_url(path)``: an absolute URL on the live server.
 - ``screenshot(page, name)``: saves ``/tmp/shots/<name>.png`` (full page) for a human to look at.
 
-Mark tests with ``@pytest.mark.browser``. Without a Chromium the tests skip locally; in CI a skip
-is a failure (tests/conftest.py).
+Mark tests with ``@pytest.mark.browser`` and ``BROWSER_DB`` (the live server runs in another
+thread, so the test's data must really be committed). Without a Chromium the tests skip locally;
+in CI a skip is a failure (tests/conftest.py).
+
+Browser tests always run with ``serialized_rollback``: a transactional test ends by emptying the
+database, which would also wipe what migrations created (the Resident key manager, content
+types) for every later test in the process; serialized rollback restores it. A browser test
+marked with plain ``django_db(transaction=True)`` gets ``serialized_rollback`` added here, because
+one test without it recreates content types under new ids and breaks the next one that has it.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SHOTS = Path("/tmp/shots")
+BROWSER_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 TIMEOUT_MS = 10_000
 
 
@@ -47,19 +55,59 @@ def _chromium_path() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("browser") is None:
+            continue
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker is not None
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            item.add_marker(
+                pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}),
+                append=False,
+            )
+
+
+# One Playwright and one Chromium per test process, whichever conftest re-exports the fixture:
+# Playwright's sync API refuses to start a second instance while one is running.
+_SHARED: dict = {}
+
+
+def _stop_shared_browser() -> None:
+    browser = _SHARED.pop("browser", None)
+    playwright = _SHARED.pop("playwright", None)
+    if browser is not None:
+        browser.close()
+    if playwright is not None:
+        playwright.stop()
+
+
+def _shared_browser(config, executable: str):
+    if "browser" not in _SHARED:
+        from playwright.sync_api import sync_playwright
+
+        playwright = sync_playwright().start()
+        try:
+            _SHARED["browser"] = playwright.chromium.launch(
+                executable_path=executable, args=CHROMIUM_ARGS, headless=True
+            )
+        except Exception:
+            playwright.stop()
+            raise
+        _SHARED["playwright"] = playwright
+        config.add_cleanup(_stop_shared_browser)
+    return _SHARED["browser"]
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(request):
     executable = _chromium_path()
     if not executable:
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    return _shared_browser(request.config, executable)
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from portal.models import Application
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import BROWSER_DB, screenshot
 from tests.conftest import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, BROWSER_DB]
 
 
 def _choose_token_type(page, value: str) -> None:
