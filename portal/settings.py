@@ -228,6 +228,9 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Access and refresh tokens are kept only as their SHA-256 checksum (lookups use it anyway),
+    # so a database leak yields no usable token.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }
 # DOT's RFC 9700 deploy warnings for behaviour the product offers on purpose, per client, where
 # the global switch cannot see it: implicit and password grants only where an admin allowed them,
@@ -245,6 +248,9 @@ RESIDENT_JWT_ALGORITHM = env_str("RESIDENT_JWT_ALGORITHM", "RS256")
 RESIDENT_SIGNING_KEY_FILE = env_str("RESIDENT_SIGNING_KEY_FILE")
 RESIDENT_ISSUER = env_str("RESIDENT_ISSUER", SITE_URL + "/oauth2")
 RESIDENT_REFRESH_TOKEN_EXPIRE_SECONDS = env_int("RESIDENT_REFRESH_TOKEN_EXPIRE_SECONDS", 86400)
+# How long a process trusts its idea of the active signing key: other instances see a rotation
+# within this. Tests roll the database back under the cache, so they read the keys every time.
+RESIDENT_SIGNING_KEY_CACHE_SECONDS = env_int("RESIDENT_SIGNING_KEY_CACHE_SECONDS", 0 if TESTING else 60)
 # The `iss` of authorization responses (RFC 9207) and ID tokens is the resident issuer.
 OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"] = RESIDENT_ISSUER
 

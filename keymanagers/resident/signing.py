@@ -9,7 +9,7 @@ Two process-local caches, both safe with several instances:
 
 * loaded key objects by ``kid``: a key's material never changes, and PyJWT given a PEM string
   re-parses it on every call (RS256 falls from ~2,600 to ~23 signatures/s);
-* which kid is active, and which kids may verify: refreshed every ``CACHE_SECONDS`` so a rotation
+* which kid is active, and which kids may verify: refreshed every ``RESIDENT_SIGNING_KEY_CACHE_SECONDS`` (60) so a rotation
   done by another instance is seen within a minute.
 """
 
@@ -41,7 +41,7 @@ from portal import crypto
 log = logging.getLogger(__name__)
 
 ALGORITHMS = ("RS256", "ES256")
-CACHE_SECONDS = 60
+DEFAULT_CACHE_SECONDS = 60
 # A retired key is published at least this long, even when every configured lifetime is shorter.
 MIN_PUBLISH_SECONDS = 86400
 DEFAULT_ACCESS_TOKEN_SECONDS = 3600
@@ -63,6 +63,10 @@ _published: tuple[float, frozenset[str]] | None = None  # kids allowed to verify
 
 def _clock() -> float:
     return time.monotonic()
+
+
+def _cache_seconds() -> float:
+    return getattr(settings, "RESIDENT_SIGNING_KEY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
 
 
 def reset_caches() -> None:
@@ -234,7 +238,7 @@ def active_key() -> LoadedKey:
     """The key that signs now (created on first use)."""
     global _active
     cached = _active
-    if cached is not None and _clock() - cached[0] < CACHE_SECONDS:
+    if cached is not None and _clock() - cached[0] < _cache_seconds():
         return cached[1]
     with _lock:
         key = _load_active()
@@ -279,7 +283,7 @@ def jwks() -> dict[str, list[dict[str, Any]]]:
 def _published_kids() -> frozenset[str]:
     global _published
     cached = _published
-    if cached is not None and _clock() - cached[0] < CACHE_SECONDS:
+    if cached is not None and _clock() - cached[0] < _cache_seconds():
         return cached[1]
     kids = frozenset(
         SigningKey.objects.filter(_published_filter(timezone.now())).values_list("kid", flat=True)

@@ -272,3 +272,10 @@ def test_openid_scope_gives_an_id_token_and_userinfo(client, owner_client, owner
     info = client.get("/oauth2/userinfo", HTTP_AUTHORIZATION=f"Bearer {body['access_token']}")
     assert info.status_code == 200
     assert info.json() == {"sub": str(owner.pk), "preferred_username": owner.username}
+
+
+def test_refresh_tokens_are_stored_only_as_a_checksum(client, owner_client, make_client):
+    _, registered = make_client()
+    body = code_tokens(client, owner_client, registered)
+    assert body["refresh_token"]
+    assert RefreshToken.objects.get().token == ""

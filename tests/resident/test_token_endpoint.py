@@ -211,3 +211,13 @@ def test_deleted_client_gets_invalid_client(client, make_client, adapter):
     answer = token_request(client, registered.ref.client_id, registered.secret.value)
     assert answer.status_code == 401
     assert KeyManager.objects.filter(type="resident").exists()
+
+
+def test_tokens_are_stored_only_as_a_checksum(client, make_client):
+    import hashlib
+
+    _, registered = make_client(token_type="JWT")
+    value = token_request(client, registered.ref.client_id, registered.secret.value).json()["access_token"]
+    row = AccessToken.objects.get()
+    assert row.token == ""
+    assert row.token_checksum == hashlib.sha256(value.encode()).hexdigest()
