@@ -131,6 +131,8 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Development and tests serve static/ directly (no collectstatic), as DEBUG alone would.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # Email: the console by default so password resets work in the demo; SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")

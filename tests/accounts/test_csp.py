@@ -104,3 +104,18 @@ def test_pages_cannot_be_framed_and_do_not_sniff(client):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_the_stylesheet_script_and_logo_the_pages_load_are_served_from_our_origin(client):
+    content = client.get("/accounts/login/").content.decode()
+
+    for path, content_type in [
+        ("/static/css/portal.css", "text/css"),
+        ("/static/js/portal.js", "text/javascript"),
+        ("/static/img/logo.svg", "image/svg+xml"),
+    ]:
+        assert f'"{path}"' in content
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith(content_type)
