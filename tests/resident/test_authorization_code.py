@@ -70,11 +70,14 @@ def test_consent_form_is_csrf_protected(csrf_owner_client, make_client):
     assert not Grant.objects.exists()
 
 
-def test_code_flow_with_s256_gives_access_and_refresh_tokens(client, owner_client, owner, make_client):
+def test_code_flow_with_s256_gives_access_and_refresh_tokens(
+    client, owner_client, owner, make_client, settings
+):
     _, registered = make_client(pkce_mandatory=True)
     verifier, challenge = pkce_pair()
     query, _ = authorize(owner_client, registered.ref.client_id, challenge=challenge)
     assert query["state"] == ["xyz"]
+    assert query["iss"] == [settings.RESIDENT_ISSUER]  # RFC 9207 mix-up defence
     answer = exchange(client, registered, query["code"][0], verifier)
     assert answer.status_code == 200, answer.content
     body = answer.json()
@@ -279,3 +282,31 @@ def test_refresh_tokens_are_stored_only_as_a_checksum(client, owner_client, make
     body = code_tokens(client, owner_client, registered)
     assert body["refresh_token"]
     assert RefreshToken.objects.get().token == ""
+
+
+def test_implicit_grant_only_where_the_key_manager_offers_it(owner_client, make_client, resident):
+    from urllib.parse import parse_qs, urlparse
+
+    resident.available_grant_types = [*resident.available_grant_types, "implicit"]
+    resident.save()
+    _, registered = make_client(grant_types=["implicit"])
+    params = {
+        "response_type": "token",
+        "client_id": registered.ref.client_id,
+        "redirect_uri": CALLBACK,
+        "scope": "default",
+        "state": "s",
+    }
+    page = owner_client.get("/oauth2/authorize", params)
+    assert page.status_code == 200
+    form = page.context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    answer = owner_client.post("/oauth2/authorize", {**data, "allow": "Authorize"})
+    fragment = parse_qs(urlparse(answer["Location"]).fragment)
+    assert fragment["access_token"]
+    assert AccessToken.objects.count() == 1
+
+    resident.available_grant_types = ["client_credentials", "refresh_token", "authorization_code"]
+    resident.save()
+    refused = owner_client.get("/oauth2/authorize", params)
+    assert "unauthorized_client" in refused["Location"]
