@@ -33,6 +33,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from keymanagers.models import ClientSecret, GrantType, KeyManager
 from keymanagers.resident import introspection, signing, tokens
+from portal import crypto
 
 REGEXP_PREFIX = "regexp="
 # Grants a client may only use when the Resident key manager also offers them (RFC 9700).
@@ -46,8 +47,6 @@ def secret_matches(client, secret: str) -> bool:
     """
     if not secret:
         return False
-    from portal import crypto
-
     candidate = crypto.keyed_hash(secret)
     hashes = (
         ClientSecret.objects.filter(client=client)
