@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.cache import cache
@@ -14,6 +15,7 @@ from django.core.cache import cache
 # behind a load balancer REMOTE_ADDR is the balancer's, and one count would lock everyone out.
 SIGNIN_MAX_FAILURES = 10
 SIGNIN_WINDOW_SECONDS = 15 * 60
+TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts. Wait 15 minutes and try again."
 
 
 class SignupForm(UserCreationForm):
@@ -41,19 +43,14 @@ def _failure_key(username: str) -> str:
     return "signin-failures:" + hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
 
 
-class RateLimitedAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form, refusing further attempts after too many failures."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "too_many_attempts": "Too many failed sign-in attempts. Wait 15 minutes and try again.",
-    }
+class SigninFailureLimitMixin:
+    """Refuses further sign-in attempts for a username after too many failures (any auth form)."""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
         key = _failure_key(username)
         if (cache.get(key) or 0) >= SIGNIN_MAX_FAILURES:
-            raise forms.ValidationError(self.error_messages["too_many_attempts"], code="too_many_attempts")
+            raise forms.ValidationError(TOO_MANY_ATTEMPTS, code="too_many_attempts")
         try:
             return super().clean()
         except forms.ValidationError:
@@ -64,3 +61,14 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
                 except ValueError:  # expired between add() and incr()
                     cache.add(key, 1, SIGNIN_WINDOW_SECONDS)
             raise
+
+
+class RateLimitedAuthenticationForm(SigninFailureLimitMixin, AuthenticationForm):
+    """The portal's sign-in form."""
+
+
+class RateLimitedAdminAuthenticationForm(SigninFailureLimitMixin, AdminAuthenticationForm):
+    """The Django admin's sign-in form with the same limit: ``admin.site.login_form = ...``.
+
+    The count is shared with the portal's form, so switching forms does not reset it.
+    """

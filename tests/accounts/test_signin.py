@@ -111,3 +111,23 @@ def test_the_menu_offers_sign_out_as_a_post_form_and_change_password(owner_clien
     assert '<form method="post" action="/accounts/logout/">' in content
     assert 'href="/accounts/password/change/"' in content
     assert ">alice<" in content
+
+
+def test_the_admin_sign_in_form_shares_the_failure_limit(rf, admin_user):
+    from portal.accounts.forms import RateLimitedAdminAuthenticationForm
+
+    def attempt(password):
+        form = RateLimitedAdminAuthenticationForm(
+            rf.post("/admin/login/"), data={"username": "root", "password": password}
+        )
+        return form.is_valid(), form.non_field_errors()
+
+    for _ in range(SIGNIN_MAX_FAILURES):
+        valid, errors = attempt("wrong")
+        assert not valid
+        assert "for a staff account" in errors[0]
+
+    valid, errors = attempt(PASSWORD)
+
+    assert not valid
+    assert "Too many failed sign-in attempts" in errors[0]
