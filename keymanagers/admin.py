@@ -10,6 +10,8 @@ changes after creation (its keys' remote state belongs to the adapter that made 
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -36,7 +38,7 @@ CREDENTIAL_FIELDS = {
         "view-clients (needed to regenerate secrets).",
     ),
     "client_secret": ("Service account client secret", "Keycloak: that client's secret."),
-    "api_token": ("Okta API token", "Okta: sent as 'Authorization: SSWS <token>'."),
+    "api_token": ("Okta API token", "Okta: sent as 'Authorization: SSWS' followed by the token."),
     "access_token": (
         "Okta OAuth access token",
         "Okta: instead of an API token, a bearer token with okta.clients.manage and okta.apps.manage.",
@@ -115,6 +117,19 @@ class KeyManagerForm(CredentialInputs, forms.ModelForm):
     class Meta:
         model = KeyManager
         formfield_callback = _formfield
+        labels = {
+            "well_known_url": "Well-known URL",
+            "issuer": "Issuer",
+            "authorize_endpoint": "Authorization endpoint",
+            "revoke_endpoint": "Revocation endpoint",
+            "userinfo_endpoint": "UserInfo endpoint",
+            "jwks_endpoint": "JWKS endpoint",
+            "enable_oauth_app_creation": "Developers may create OAuth apps",
+            "enable_token_generation": "Developers may generate access tokens",
+            "enable_map_oauth_consumer_apps": "Developers may map existing OAuth clients",
+            "multiple_secrets_enabled": "Several secrets per key",
+            "config": "Adapter config",
+        }
         # Never credentials_encrypted: credentials go through the write-only inputs above.
         fields = (
             "name",
@@ -189,12 +204,14 @@ class KeyManagerForm(CredentialInputs, forms.ModelForm):
                 key for key in REQUIRED_CONFIG.get(km_type, ()) if not str(config.get(key, "")).strip()
             ]
             if missing:
-                example = {key: "…" for key in REQUIRED_CONFIG[km_type]}
+                example = json.dumps({key: "…" for key in REQUIRED_CONFIG[km_type]}, ensure_ascii=False)
                 self.add_error(
                     "config",
                     f"{KeyManager.Type(km_type).label} needs {', '.join(missing)} in the "
                     f"adapter config, e.g. {example}.",
                 )
+
+        self._check_credentials(km_type)
 
         if cleaned.get("multiple_secrets_enabled") and adapter_class is not None:
             count = cleaned.get("secret_count")
@@ -219,6 +236,33 @@ class KeyManagerForm(CredentialInputs, forms.ModelForm):
         if cleaned.get("import_well_known") and not self.errors:
             self._import_well_known(cleaned)
         return cleaned
+
+    def _check_credentials(self, km_type: str) -> None:
+        """The credentials a type cannot work without, counting stored ones that are not being cleared."""
+        kept = {name for name in self._stored_credentials() if not self.cleaned_data.get(f"clear_{name}")} | {
+            name for name in CREDENTIAL_FIELDS if self.cleaned_data.get(name)
+        }
+        if km_type == KeyManager.Type.OKTA and not kept & {"api_token", "access_token"}:
+            self.add_error(
+                "api_token", "Okta needs an API token (or an OAuth access token) to manage clients."
+            )
+        if (
+            km_type == KeyManager.Type.KEYCLOAK
+            and "initial_access_token" not in kept
+            and not ({"client_id", "client_secret"} <= kept)
+        ):
+            self.add_error(
+                "initial_access_token",
+                "Keycloak needs an initial access token or a service account (client id and secret) "
+                "to register clients.",
+            )
+        for pair in (
+            ("client_id", "client_secret"),
+            ("introspection_client_id", "introspection_client_secret"),
+        ):
+            if len(set(pair) & kept) == 1:
+                missing = next(name for name in pair if name not in kept)
+                self.add_error(missing, f"Give the {CREDENTIAL_FIELDS[missing][0].lower()} too, or neither.")
 
     def _import_well_known(self, cleaned: dict) -> None:
         url = cleaned.get("well_known_url")

@@ -121,13 +121,53 @@ def test_an_empty_credential_input_keeps_the_stored_value_and_clear_removes_it(a
     km.refresh_from_db()
     assert km.get_credentials()["introspection_client_secret"] == oidc_peer.introspection_client_secret
 
+    # Clearing half of a pair is refused: a client id without its secret cannot authenticate.
+    response = admin_client_.post(change_url(km), {**base, "clear_introspection_client_secret": "on"})
+    assert response.status_code == 200
+    assert errors_of(response)["introspection_client_secret"] == [
+        "Give the introspection client secret too, or neither."
+    ]
+
     response = admin_client_.post(
-        change_url(km), {**base, "clear_introspection_client_secret": "on", "initial_access_token": "new-iat"}
+        change_url(km),
+        {
+            **base,
+            "clear_introspection_client_id": "on",
+            "clear_introspection_client_secret": "on",
+            "initial_access_token": "new-iat",
+        },
     )
     assert response.status_code == 302, errors_of(response)
     km.refresh_from_db()
-    assert "introspection_client_secret" not in km.get_credentials()
-    assert km.get_credentials()["initial_access_token"] == "new-iat"
+    assert km.get_credentials() == {"initial_access_token": "new-iat"}
+
+
+def test_okta_cannot_be_saved_without_api_credentials(admin_client_, db):
+    response = admin_client_.post(
+        ADD_URL, form_data(type="okta", config=json.dumps({"base_url": "https://dev-1.okta.com"}))
+    )
+
+    assert response.status_code == 200
+    assert errors_of(response)["api_token"] == [
+        "Okta needs an API token (or an OAuth access token) to manage clients."
+    ]
+
+
+def test_keycloak_needs_an_initial_access_token_or_a_whole_service_account(admin_client_, db):
+    config = json.dumps({"base_url": "https://sso.example.com", "realm": "demo"})
+
+    response = admin_client_.post(
+        ADD_URL, form_data(type="keycloak", config=config, client_id="portal-admin")
+    )
+
+    assert response.status_code == 200
+    errors = errors_of(response)
+    assert "initial access token or a service account" in errors["initial_access_token"][0]
+    assert errors["client_secret"] == ["Give the service account client secret too, or neither."]
+    ok = admin_client_.post(
+        ADD_URL, form_data(type="keycloak", config=config, client_id="portal-admin", client_secret="s")
+    )
+    assert ok.status_code == 302
 
 
 def test_an_admin_adds_a_keycloak_key_manager(admin_client_, keycloak_sim):
