@@ -24,7 +24,7 @@ class SecretCreateForm(forms.Form):
         required=False,
         max_length=DESCRIPTION_MAX_LENGTH,
         strip=True,
-        help_text="Optional: where this secret is used, e.g. “CI pipeline”.",
+        help_text="Where this secret is used, e.g. “CI pipeline”.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "No description"}),
     )
     expiry = forms.ChoiceField(choices=EXPIRY_CHOICES, initial=DEFAULT_EXPIRY, label="Expiry")

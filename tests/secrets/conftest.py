@@ -11,6 +11,17 @@ from keys.services import keys_generate
 from portal.models import Application
 
 
+@pytest.fixture(autouse=True)
+def fresh_signing_keys():
+    """The resident server caches its signing key per process; each test's database starts without
+    it, so the cache must not carry a key from an earlier test."""
+    from keymanagers.resident import signing
+
+    signing.reset_caches()
+    yield
+    signing.reset_caches()
+
+
 @pytest.fixture
 def resident(db):
     """The Resident key manager as migrations create it: multiple secrets on, unlimited."""
