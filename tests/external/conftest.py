@@ -75,12 +75,14 @@ def _start_peer(**env: str) -> Peer:
         "PEER_INITIAL_ACCESS_TOKEN": iat,
         "PEER_INTROSPECTION_CLIENT_ID": "introspector",
         "PEER_INTROSPECTION_CLIENT_SECRET": introspector_secret,
+        "PEER_EXIT_ON_STDIN_CLOSE": "1",
         **env,
     }
     process = subprocess.Popen(  # noqa: S603 - fixed argv, our own script
         [node, "start.mjs"],
         cwd=PEER_DIR,
         env=process_env,
+        stdin=subprocess.PIPE,  # closed when this process ends, however it ends: the peer then exits
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

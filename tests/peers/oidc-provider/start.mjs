@@ -13,6 +13,8 @@
 //                                       JWTs (default urn:devportal:test-api); without `resource` the
 //                                       tokens are opaque
 //   PEER_INTROSPECTION_CLIENT_ID/_SECRET a confidential client that may introspect any token
+//   PEER_EXIT_ON_STDIN_CLOSE            "1": exit when stdin closes, so the peer never outlives the test
+//                                       run that started it (even one killed with SIGKILL)
 //
 // Prints "ready <issuer>" on stdout once it listens.
 
@@ -109,3 +111,8 @@ server.listen(port, '127.0.0.1', () => {
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+if (flag('PEER_EXIT_ON_STDIN_CLOSE', '0')) {
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}
