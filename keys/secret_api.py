@@ -46,57 +46,75 @@ def _raise(exc: services.SecretError):
     raise ApiError(exc.status, exc.message, exc.description) from exc
 
 
-class SecretPropertiesSerializer(serializers.Serializer):
+class SecretPropertiesOutputSerializer(serializers.Serializer):
     description = serializers.CharField()
     expiresAt = serializers.DateTimeField(
         source="expires_at", allow_null=True, help_text="ISO 8601 (UTC); null: never expires."
     )
 
 
+class SecretPropertiesInputSerializer(serializers.Serializer):
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=services.DESCRIPTION_MAX_LENGTH, default=""
+    )
+    expiresIn = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Seconds until the secret expires. Absent: 90 days. Negative: never expires.",
+    )
+
+    def validate_expiresIn(self, value):
+        if value is not None and value == 0:
+            raise serializers.ValidationError(
+                "Give a positive number of seconds, a negative number for a secret that never "
+                "expires, or leave it out for 90 days."
+            )
+        if value is not None and value > MAX_EXPIRES_IN:
+            raise serializers.ValidationError(
+                f"A secret may expire at most {services.MAX_EXPIRY_DAYS} days ({MAX_EXPIRES_IN} seconds) from now."
+            )
+        return value
+
+
+class GenerateSecretInputSerializer(serializers.Serializer):
+    additionalProperties = SecretPropertiesInputSerializer(required=False)
+
+
+class GeneratedSecretOutputSerializer(serializers.Serializer):
+    secretId = serializers.UUIDField(source="secret.pk")
+    secretValue = serializers.CharField(source="value", help_text="Shown in this response only.")
+    additionalProperties = SecretPropertiesOutputSerializer(source="secret")
+
+
+class ConsumerSecretOutputSerializer(serializers.Serializer):
+    secretId = serializers.UUIDField(source="pk")
+    additionalProperties = SecretPropertiesOutputSerializer(source="*")
+    createdTime = serializers.DateTimeField(source="created_at")
+
+
+class ConsumerSecretListOutputSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    list = ConsumerSecretOutputSerializer(many=True)
+
+
+class RevokeSecretInputSerializer(serializers.Serializer):
+    secretId = serializers.UUIDField()
+
+
 class GenerateSecretApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        class PropertiesSerializer(serializers.Serializer):
-            description = serializers.CharField(
-                required=False, allow_blank=True, max_length=services.DESCRIPTION_MAX_LENGTH, default=""
-            )
-            expiresIn = serializers.IntegerField(
-                required=False,
-                allow_null=True,
-                default=None,
-                help_text="Seconds until the secret expires. Absent: 90 days. Negative: never expires.",
-            )
-
-            def validate_expiresIn(self, value):
-                if value is not None and value == 0:
-                    raise serializers.ValidationError(
-                        "Give a positive number of seconds, a negative number for a secret that never "
-                        "expires, or leave it out for 90 days."
-                    )
-                if value is not None and value > MAX_EXPIRES_IN:
-                    raise serializers.ValidationError(
-                        f"A secret may expire at most {services.MAX_EXPIRY_DAYS} days ({MAX_EXPIRES_IN} seconds) from now."
-                    )
-                return value
-
-        additionalProperties = PropertiesSerializer(required=False)
-
-    class OutputSerializer(serializers.Serializer):
-        secretId = serializers.UUIDField(source="secret.pk")
-        secretValue = serializers.CharField(source="value", help_text="Shown in this response only.")
-        additionalProperties = SecretPropertiesSerializer(source="secret")
-
     @extend_schema(
         tags=TAG,
         operation_id="generateConsumerSecret",
         summary="Generate a new consumer secret",
-        request=InputSerializer,
-        responses={201: OutputSerializer, **_errors(400, 401, 404, 409, 502)},
+        request=GenerateSecretInputSerializer,
+        responses={201: GeneratedSecretOutputSerializer, **_errors(400, 401, 404, 409, 502)},
     )
     def post(self, request, application_id, key_mapping_id):
         key = selectors.key_get_by_mapping(
             user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
         )
-        data = self.InputSerializer(data=request.data)
+        data = GenerateSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         props = data.validated_data.get("additionalProperties") or {}
         expires_in = props.get("expiresIn")
@@ -109,25 +127,16 @@ class GenerateSecretApi(APIView):
             )
         except services.SecretError as exc:
             _raise(exc)
-        body = self.OutputSerializer({"secret": secret, "value": value}).data
+        body = GeneratedSecretOutputSerializer({"secret": secret, "value": value}).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
 
 class SecretListApi(APIView):
-    class SecretSerializer(serializers.Serializer):
-        secretId = serializers.UUIDField(source="pk")
-        additionalProperties = SecretPropertiesSerializer(source="*")
-        createdTime = serializers.DateTimeField(source="created_at")
-
-    class OutputSerializer(serializers.Serializer):
-        count = serializers.IntegerField()
-        list = serializers.ListField(child=serializers.DictField())  # SecretSerializer items
-
     @extend_schema(
         tags=TAG,
         operation_id="getConsumerSecrets",
         summary="List a key's consumer secrets (never their values), expired ones included",
-        responses={200: OutputSerializer, **_errors(400, 401, 404)},
+        responses={200: ConsumerSecretListOutputSerializer, **_errors(400, 401, 404)},
     )
     def get(self, request, application_id, key_mapping_id):
         key = selectors.key_get_by_mapping(
@@ -141,25 +150,22 @@ class SecretListApi(APIView):
                 )
             )
         secrets = list(selectors.secrets_for_key(key=key, include_expired=True))
-        return Response({"count": len(secrets), "list": self.SecretSerializer(secrets, many=True).data})
+        return Response(ConsumerSecretListOutputSerializer({"count": len(secrets), "list": secrets}).data)
 
 
 class RevokeSecretApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        secretId = serializers.UUIDField()
-
     @extend_schema(
         tags=TAG,
         operation_id="revokeConsumerSecret",
         summary="Delete a consumer secret (tokens issued with it stay valid until they expire)",
-        request=InputSerializer,
+        request=RevokeSecretInputSerializer,
         responses={204: None, **_errors(400, 401, 404, 409, 502)},
     )
     def post(self, request, application_id, key_mapping_id):
         key = selectors.key_get_by_mapping(
             user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
         )
-        data = self.InputSerializer(data=request.data)
+        data = RevokeSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         secret = selectors.secret_get(key=key, secret_id=data.validated_data["secretId"])
         try:

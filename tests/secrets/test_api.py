@@ -198,3 +198,24 @@ def test_a_key_manager_failure_is_502_naming_it(failing_key_manager, application
     assert response.status_code == 502
     assert response.json()["description"] == "Flaky KM: create secret failed: connection refused"
     assert key.secrets.count() == 1
+
+
+def test_the_openapi_document_describes_the_secrets_endpoints(owner_client):
+    schema = owner_client.get("/api/am/devportal/v3/openapi.json").json()
+    operations = {
+        op["operationId"]: op
+        for path in schema["paths"].values()
+        for op in path.values()
+        if isinstance(op, dict)
+    }
+    assert {"generateConsumerSecret", "getConsumerSecrets", "revokeConsumerSecret"} <= set(operations)
+    generated = operations["generateConsumerSecret"]["responses"]["201"]["content"]["application/json"][
+        "schema"
+    ]
+    name = generated["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][name]["properties"]) == {
+        "secretId",
+        "secretValue",
+        "additionalProperties",
+    }
+    assert set(operations["revokeConsumerSecret"]["responses"]) >= {"204", "404", "409"}
