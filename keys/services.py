@@ -175,7 +175,12 @@ def stored_secret_value(key: ApplicationKey) -> str:
     now = timezone.now()
     for secret in key.secrets.all():
         if secret.value_encrypted and not secret.is_expired(now):
-            return crypto.decrypt(secret.value_encrypted)
+            try:
+                return crypto.decrypt(secret.value_encrypted)
+            except ValueError:
+                # Encrypted under another PORTAL_ENCRYPTION_KEY: unreadable, as if masked.
+                logger.warning("Consumer secret %s of key %s cannot be decrypted", secret.pk, key.pk)
+                return ""
     return ""
 
 

@@ -529,3 +529,15 @@ def test_a_key_managers_own_settings_become_form_fields(owner_client, applicatio
         }
     finally:
         del FakeAdapter.application_configuration
+
+
+def test_a_secret_encrypted_under_another_key_is_treated_as_masked(
+    owner_client, application, single_secret_resident, owner
+):
+    generated = make_key(application, single_secret_resident, owner)
+    ConsumerSecret.objects.update(value_encrypted="gAAAA-not-ours")
+    response = owner_client.get(keys_url(application))
+    assert response.status_code == 200
+    assert "The consumer secret cannot be shown" in text(response)
+    assert 'name="token-consumer_secret"' in text(response)
+    assert generated.consumer_secret not in text(response)
