@@ -205,7 +205,7 @@ def _reserve_slot(
     if usage.limit_reached:
         raise SecretLimitReached(
             LIMIT_MESSAGE,
-            f"This key already has {usage.limit} consumer secrets, the most its key manager allows. "
+            f"The limit is {usage.limit} consumer secret{'' if usage.limit == 1 else 's'} per key. "
             "Delete one before creating another.",
         )
     return ConsumerSecret.objects.create(

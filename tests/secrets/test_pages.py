@@ -276,7 +276,7 @@ def test_deleting_needs_csrf_and_post(key, owner, csrf_owner_client, owner_clien
 # -- the panel the keys page includes ---------------------------------------------------------
 
 
-def render_panel(key, application, path="/applications/x/keys/production/"):
+def render_panel(key, application, path="/applications/x/keys/production/generate/"):
     request = RequestFactory().get(path)
     request.user = application.owner
     return render_to_string(
@@ -304,7 +304,8 @@ def test_the_panel_renders_from_prefetched_secrets_without_queries(
     assert page.count("••••••••") == 10
     assert "Showing 10 of 13 valid secrets." in page
     assert 'id="new-secret-' in page and 'id="delete-secret-' in page
-    assert 'name="next" value="/applications/x/keys/production/"' in page
+    # Back to the keys page's tab, not to whatever URL rendered the panel.
+    assert f'name="next" value="/applications/{application.pk}/keys/production/?km=Resident"' in page
 
 
 def test_the_panel_disables_new_secret_at_the_limit(application, resident, owner):
