@@ -172,8 +172,11 @@ class KeyManagerAdapter:
         """The client's metadata as the server reports it (no secret)."""
         raise self.not_supported("read client")
 
-    def update_client(self, ref: ClientRef, config: ClientConfig) -> None:
-        """Apply a changed configuration (grant types, callback, lifetimes, PKCE, public)."""
+    def update_client(self, ref: ClientRef, config: ClientConfig) -> SecretInfo | None:
+        """Apply a changed configuration (grant types, callback, lifetimes, PKCE, public).
+
+        Returns the new secret when the server rotated it as part of the update (some RFC 7592
+        servers do, by policy), else None."""
         raise self.not_supported("update client")
 
     def delete_client(self, ref: ClientRef) -> None:

@@ -223,6 +223,13 @@ class KeyConfigInputSerializer(serializers.Serializer):
     )
 
 
+class KeyUpdateInputSerializer(KeyConfigInputSerializer):
+    # The reference's PUT body is an ApplicationKey, whose grant list is ``supportedGrantTypes``.
+    supportedGrantTypes = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Same as grantTypesToBeSupported."
+    )
+
+
 class GenerateKeysInputSerializer(KeyConfigInputSerializer):
     keyType = serializers.ChoiceField(choices=KeyType.values)
     keyManager = serializers.CharField(required=False, default="Resident")
@@ -389,23 +396,30 @@ class KeyDetailApi(APIView):
 
     @extend_schema(
         operation_id="updateOAuthKey",
-        request=KeyConfigInputSerializer,
+        request=KeyUpdateInputSerializer,
         responses={200: KeyOutputSerializer, **error_responses(400, 401, 404, 502)},
         tags=["Keys"],
     )
     def put(self, request, application_id, key_mapping_id):
         key = _key_for(request, application_id, key_mapping_id)
-        body = KeyConfigInputSerializer(data=request.data)
+        body = KeyUpdateInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         available = adapter_for(key.key_manager).available_grant_types()
         data = dict(body.validated_data)
+        supported = data.pop("supportedGrantTypes", None)
+        if "grantTypesToBeSupported" not in data and supported is not None:
+            data["grantTypesToBeSupported"] = supported
         if "grantTypesToBeSupported" not in data:
             # PUT replaces the configuration, but a missing grant-type list keeps the current one.
             data["grantTypesToBeSupported"] = list(key.supported_grant_types or [])
-        key = _call(
+        updated = _call(
             services.keys_update, key=key, config=_config_from_body(data, available), actor=request.user
         )
-        return Response(KeyOutputSerializer(key).data)
+        body = KeyOutputSerializer(updated.key).data
+        if updated.consumer_secret:
+            # The key manager rotated the secret with the update: this response is the only copy.
+            body["consumerSecret"] = updated.consumer_secret
+        return Response(body)
 
     @extend_schema(
         operation_id="deleteOAuthKey", responses={204: None, **error_responses(401, 404, 502)}, tags=["Keys"]

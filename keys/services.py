@@ -57,6 +57,14 @@ class GeneratedKeys:
     token: TokenResult | None
 
 
+@dataclass
+class UpdatedKeys:
+    """What Update did. ``consumer_secret`` is set only when the server rotated the secret."""
+
+    key: ApplicationKey
+    consumer_secret: str | None
+
+
 # -- small helpers ---------------------------------------------------------------------------------
 
 
@@ -474,8 +482,12 @@ def keys_map(
 # -- update, remove, clean up ---------------------------------------------------------------------
 
 
-def keys_update(*, key: ApplicationKey, config: Mapping[str, Any], actor) -> ApplicationKey:
-    """Apply a changed Key Configuration at the key manager, then locally."""
+def keys_update(*, key: ApplicationKey, config: Mapping[str, Any], actor) -> UpdatedKeys:
+    """Apply a changed Key Configuration at the key manager, then locally.
+
+    Some servers rotate the client secret on every update (an RFC 7592 registration policy): the
+    new secret then replaces the stored ones and is returned, to be shown once.
+    """
     key_manager = key.key_manager
     _require_enabled(key_manager)
     _require_complete(key)
@@ -483,7 +495,9 @@ def keys_update(*, key: ApplicationKey, config: Mapping[str, Any], actor) -> App
     cfg = clean_key_config(config, adapter=adapter)
     ref = _ref(key)
     try:
-        adapter.update_client(ref, cfg.client_config(application=key.application, key_type=key.key_type))
+        rotated = adapter.update_client(
+            ref, cfg.client_config(application=key.application, key_type=key.key_type)
+        )
     except KeyManagerError as exc:
         _save_state(key, ref)
         _failure(actor, "keys.update", application=key.application_id, key=key, error=exc)
@@ -493,14 +507,19 @@ def keys_update(*, key: ApplicationKey, config: Mapping[str, Any], actor) -> App
             setattr(key, name, value)
         key.set_remote_state(ref.state)
         key.save()
+        if rotated is not None:
+            # The old secret no longer works at the server: keep only the new one.
+            key.secrets.all().delete()
+            _store_secret(key, rotated, actor=actor)
         audit(
             actor=actor,
             action="keys.update",
             application=key.application_id,
             key=key,
             grant_types=cfg.grant_types,
+            secret_rotated=rotated is not None,
         )
-    return key
+    return UpdatedKeys(key=key, consumer_secret=rotated.value if rotated is not None else None)
 
 
 def _remove(key: ApplicationKey, actor, action: str) -> None:

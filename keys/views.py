@@ -228,7 +228,7 @@ def keys_update(request, application_id, env, key_id):
     if not form.is_valid():
         return _render(request, application, env, km_name=km, update_form=form, status=400)
     try:
-        services.keys_update(key=key, config=form.config_data(), actor=request.user)
+        updated = services.keys_update(key=key, config=form.config_data(), actor=request.user)
     except ValidationError as exc:
         put_errors(form, exc)
         return _render(request, application, env, km_name=km, update_form=form, status=400)
@@ -236,6 +236,9 @@ def keys_update(request, application_id, env, key_id):
         return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
     except KeyManagerError as exc:
         return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    if updated.consumer_secret:
+        # The key manager rotated the secret with the update: show the new one, once.
+        return _render(request, application, env, km_name=km, new_secret=updated.consumer_secret)
     messages.success(request, "Keys updated.")
     return redirect(_page_url(application, env, km))
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from keys.models import ApplicationKey, ConsumerSecret
 from portal import crypto
 from portal.models import Application
+from tests.external.conftest import make_dcr_key_manager
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +197,30 @@ def test_the_keys_page_says_which_key_manager_and_step_failed(
     assert response.status_code == 502
     assert "Peer IdP: register client failed: could not connect to 127.0.0.1" in response.content.decode()
     assert not ApplicationKey.objects.filter(application=application).exists()
+
+
+def test_an_update_at_a_server_that_rotates_secrets_shows_the_new_secret_once(
+    owner_client, application, oidc_peer_rotating_secrets
+):
+    km = make_dcr_key_manager(oidc_peer_rotating_secrets, name="peer")
+    old = generate_keys(owner_client, application).json()
+    key = ApplicationKey.objects.get(pk=old["keyMappingId"])
+
+    response = owner_client.put(
+        api(f"applications/{application.pk}/oauth-keys/{key.pk}"),
+        # The reference's own field name for the grant list.
+        {"supportedGrantTypes": ["client_credentials"], "callbackUrl": ""},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.json()
+    new_secret = response.json()["consumerSecret"]
+    assert new_secret and new_secret != old["consumerSecret"]
+    assert peer_token(km, old["consumerKey"], new_secret).status_code == 200
+    assert peer_token(km, old["consumerKey"], old["consumerSecret"]).status_code == 401
+    # Only the new secret is on record, as a hash.
+    stored = ConsumerSecret.objects.get(key=key)
+    assert stored.secret_hash == crypto.keyed_hash(new_secret)
+    # Afterwards the key reads back without any secret value.
+    read_back = owner_client.get(api(f"applications/{application.pk}/oauth-keys/{key.pk}")).json()
+    assert read_back.get("consumerSecret") is None
