@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.db import connection, connections
+from django.utils import timezone
 
 from keymanagers.models import ClientSecret, KeyManager
 from keys import secret_services as services
@@ -81,3 +84,21 @@ def test_concurrent_deletes_always_leave_one_valid_secret(limited_key, owner):
     assert not [r for r in results if r is not None and not isinstance(r, services.LastSecret)]
     assert ConsumerSecret.objects.filter(key=limited_key).count() == 1
     assert ClientSecret.objects.filter(client__client_id=limited_key.consumer_key).count() == 1
+
+
+def test_concurrent_reminder_runs_email_each_secret_once(limited_key, owner):
+    for i in range(3):
+        services.secret_create(
+            key=limited_key, description=f"s{i}", expires_at=timezone.now() + timedelta(days=2), actor=owner
+        )
+
+    results = run_at_once(lambda i: services.secrets_notify_expiring(days=14), n=6)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert sum(r.secrets for r in results) == 3
+    assert sum(r.emails for r in results) == len(mail.outbox)
+    listed = [line for m in mail.outbox for line in m.body.splitlines() if "Description:" in line]
+    assert sorted(listed) == sorted(f"  Description: s{i}" for i in range(3))
+    assert not ConsumerSecret.objects.filter(
+        key=limited_key, expires_at__isnull=False, reminder_sent_at=None
+    ).exists()

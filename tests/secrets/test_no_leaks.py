@@ -50,7 +50,16 @@ def test_no_value_reaches_the_logs_pages_audit_or_admin(key_and_secret, owner_cl
         assert response.status_code == 200, path
         seen.append(response.content.decode())
     remote = ClientSecret.objects.filter(client__client_id=key.consumer_key).first()
-    seen.append(admin_client_.get(f"/admin/keymanagers/clientsecret/{remote.pk}/change/").content.decode())
+    local = ConsumerSecret.objects.filter(key=key).first()
+    for path in (
+        f"/admin/keymanagers/clientsecret/{remote.pk}/change/",
+        "/admin/keys/consumersecret/",
+        f"/admin/keys/consumersecret/{local.pk}/change/",
+        f"/admin/keys/applicationkey/{key.pk}/change/",
+    ):
+        response = admin_client_.get(path)
+        assert response.status_code == 200, path
+        seen.append(response.content.decode())
 
     for text in seen:
         for value in values:
