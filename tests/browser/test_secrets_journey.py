@@ -128,6 +128,7 @@ def test_the_secrets_page_works_without_javascript(browser, live_server, owner):
     try:
         sign_in(page, owner)
         page.goto(f"/applications/{application.pk}/keys/production/{key.pk}/secrets/")
+        screenshot(page, "secrets-page-nojs")
         page.get_by_role("link", name="+ New Secret").click()
         expect(page.locator("h1")).to_have_text("New consumer secret")
         page.fill("input[name=secret-description]", "no js")
