@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from portal import services
+from portal.accounts.forms import RateLimitedAdminAuthenticationForm
 from portal.models import ApiToken, Application, AuditEvent
 
 User = get_user_model()
@@ -160,3 +161,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The admin's sign-in form counts failures like the portal's own (portal.accounts.forms).
+admin.site.login_form = RateLimitedAdminAuthenticationForm

@@ -72,6 +72,15 @@ def pytest_collection_modifyitems(config, items):
     # In CI a skipped browser or PostgreSQL test would be a silent hole: make skips fail there.
     if os.environ.get("CI", "").lower() == "true":
         config.option.ci_no_skip = True
+    # A transactional test flushes every table, including rows that migrations create (the Resident
+    # key manager, the default scope, content types): restore them afterwards for the tests that follow.
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(
+                pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}),
+                append=False,
+            )
 
 
 def pytest_configure(config):
@@ -82,6 +91,10 @@ def pytest_configure(config):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if getattr(item.config.option, "ci_no_skip", False) and report.skipped and not hasattr(report, "wasxfail"):
+    if (
+        getattr(item.config.option, "ci_no_skip", False)
+        and report.skipped
+        and not hasattr(report, "wasxfail")
+    ):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which must run every test: {report.longrepr}"

@@ -131,3 +131,14 @@ def test_the_admin_sign_in_form_shares_the_failure_limit(rf, admin_user):
 
     assert not valid
     assert "Too many failed sign-in attempts" in errors[0]
+
+
+def test_the_admin_login_page_refuses_a_locked_out_username(client, admin_user):
+    for _ in range(SIGNIN_MAX_FAILURES):
+        client.post("/admin/login/", {"username": "root", "password": "wrong"})
+
+    response = client.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+
+    assert response.status_code == 200
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
