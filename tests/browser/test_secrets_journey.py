@@ -4,7 +4,6 @@ error or CSP violation, so this also proves the secrets panel and secrets.js are
 
 from __future__ import annotations
 
-import importlib
 import re
 
 import pytest
@@ -15,23 +14,14 @@ from keys.models import ConsumerSecret
 from portal import crypto
 from portal.models import Application
 from tests.browser.conftest import screenshot
-from tests.secrets.conftest import generate
+from tests.secrets.conftest import generate, reseed_migration_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
 def migration_data(transactional_db):
-    """Transactional tests flush every table, taking the data migrations' rows with them (and
-    serialized_rollback does not bring them back reliably next to a live server on in-memory
-    SQLite): run those migrations' functions again, so the rows are exactly the migrated ones."""
-    from django.apps import apps
-
-    for module, function in [
-        ("keymanagers.migrations.0002_resident_key_manager", "create_resident"),
-        ("keys.migrations.0002_default_scope", "create_default_scope"),
-    ]:
-        getattr(importlib.import_module(module), function)(apps, None)
+    reseed_migration_data()
 
 
 def test_a_developer_rotates_a_secret(page, signed_in_page, owner):

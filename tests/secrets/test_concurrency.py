@@ -14,9 +14,9 @@ from keymanagers.models import ClientSecret, KeyManager
 from keys import secret_services as services
 from keys.models import ConsumerSecret
 from portal.models import Application
-from tests.secrets.conftest import generate
+from tests.secrets.conftest import generate, reseed_migration_data
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 12
 
@@ -25,6 +25,7 @@ THREADS = 12
 def needs_postgresql(db):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL (set DATABASE_URL)")
+    reseed_migration_data()
 
 
 def run_at_once(target, n=THREADS):
