@@ -25,6 +25,8 @@ from keymanagers.base import ADAPTERS, KeyManagerError, NotSupported, adapter_fo
 from keymanagers.http import apply_discovery, fetch_well_known
 from keymanagers.models import GrantType, KeyManager
 from keymanagers.resident import admin as _resident_admin  # noqa: F401
+from keys.admin_actions import mask_existing_secrets
+from keys.secret_services import on_multiple_secrets_enabled
 
 # name -> (label, help): every credential any adapter reads. Which type uses which is in the help text.
 CREDENTIAL_FIELDS = {
@@ -328,7 +330,7 @@ class KeyManagerAdmin(admin.ModelAdmin):
     search_fields = ("name", "display_name", "description")
     ordering = ("order", "id")
     readonly_fields = ("created_at", "updated_at")
-    actions = ("test_connection", "import_well_known", "enable", "disable")
+    actions = ("test_connection", "import_well_known", "enable", "disable", mask_existing_secrets)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_fieldsets(self, request, obj=None):
@@ -401,6 +403,21 @@ class KeyManagerAdmin(admin.ModelAdmin):
         if obj is not None:
             fields.append("type")
         return fields
+
+    def save_model(self, request, obj, form, change):
+        switched_on = (
+            change and obj.multiple_secrets_enabled and "multiple_secrets_enabled" in form.changed_data
+        )
+        super().save_model(request, obj, form, change)
+        if switched_on:
+            # Multiple-secret mode shows values only once: retrievable copies must not survive it.
+            masked = on_multiple_secrets_enabled(obj, actor=request.user)
+            if masked:
+                self.message_user(
+                    request,
+                    f"Multiple secrets are on: {masked} existing secret(s) were masked for good.",
+                    messages.WARNING,
+                )
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.is_resident:

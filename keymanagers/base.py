@@ -199,7 +199,8 @@ class KeyManagerAdapter:
         raise self.not_supported("create secret")
 
     def delete_secret(self, ref: ClientRef, remote_id: str) -> None:
-        """Remove one secret; tokens issued with it stay valid."""
+        """Remove one secret; tokens issued with it stay valid. A secret the server does not know
+        (already deleted) raises ``KeyManagerError`` with ``status=404``."""
         raise self.not_supported("delete secret")
 
     # -- tokens ------------------------------------------------------------------------------

@@ -73,7 +73,11 @@ class KeyManager(models.Model):
     enable_map_oauth_consumer_apps = models.BooleanField(default=False)
 
     # Multiple consumer secrets (SPEC 3.3). Unlimited when secret_count is empty.
-    multiple_secrets_enabled = models.BooleanField(default=True)
+    multiple_secrets_enabled = models.BooleanField(
+        default=True,
+        help_text="Several secrets per key, each shown only once. Switching this on masks every "
+        "existing secret of this key manager for good: developers can no longer reveal them.",
+    )
     secret_count = models.PositiveIntegerField(null=True, blank=True)
 
     # Adapter settings that are not secret (realm, Okta authorization server id, …).

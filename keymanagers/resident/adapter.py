@@ -245,7 +245,8 @@ class ResidentAdapter(KeyManagerAdapter):
             raise self.error("delete secret", f"{remote_id!r} is not a secret id") from None
         deleted, _ = ClientSecret.objects.filter(id=secret_id, client__client_id=ref.client_id).delete()
         if not deleted:
-            raise self.error("delete secret", "no such secret for this client")
+            # 404 tells the caller the secret is already gone, so it may forget it too.
+            raise self.error("delete secret", "no such secret for this client", status=404)
 
     # -- tokens ------------------------------------------------------------------------------
     def issue_token(

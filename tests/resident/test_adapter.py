@@ -159,8 +159,9 @@ def test_create_and_delete_secret(adapter, make_client):
     assert ClientSecret.objects.get(id=secret.remote_id).expires_at == expires
     adapter.delete_secret(registered.ref, secret.remote_id)
     assert not ClientSecret.objects.filter(id=secret.remote_id).exists()
-    with pytest.raises(KeyManagerError):
+    with pytest.raises(KeyManagerError) as gone:
         adapter.delete_secret(registered.ref, secret.remote_id)
+    assert gone.value.status == 404
     with pytest.raises(KeyManagerError):
         adapter.delete_secret(registered.ref, "not-a-uuid")
 

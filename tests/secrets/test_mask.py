@@ -114,7 +114,6 @@ def test_command_refuses_unknown_or_single_secret_key_managers(revealable, singl
     assert encrypted_count(single_mode) == 2
 
 
-@pytest.mark.urls("tests.secrets.admin_urls")
 def test_admin_action_asks_for_confirmation_first(revealable, single_mode, admin_client_):
     switch_on(single_mode)
 
@@ -130,7 +129,6 @@ def test_admin_action_asks_for_confirmation_first(revealable, single_mode, admin
     assert encrypted_count(single_mode) == 2
 
 
-@pytest.mark.urls("tests.secrets.admin_urls")
 def test_admin_action_masks_on_confirmation(revealable, single_mode, other_km, admin_client_):
     switch_on(single_mode)
 
@@ -148,7 +146,6 @@ def test_admin_action_masks_on_confirmation(revealable, single_mode, other_km, a
     assert encrypted_count(other_km) == 1
 
 
-@pytest.mark.urls("tests.secrets.admin_urls")
 def test_admin_action_needs_an_admin(revealable, single_mode, owner_client):
     switch_on(single_mode)
     response = owner_client.post(
@@ -156,3 +153,30 @@ def test_admin_action_needs_an_admin(revealable, single_mode, owner_client):
     )
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert encrypted_count(single_mode) == 2
+
+
+def test_switching_multiple_secrets_on_in_the_admin_masks_existing_secrets(
+    revealable, single_mode, other_km, admin_client_
+):
+    production, _, _ = revealable
+    change_url = f"/admin/keymanagers/keymanager/{single_mode.pk}/change/"
+    form = admin_client_.get(change_url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data = {k: v for k, v in data.items() if v is not False}
+    data.update(multiple_secrets_enabled="on", config="{}", secret_count="", timeout="")
+
+    response = admin_client_.post(change_url, data, follow=True)
+
+    assert response.status_code == 200
+    assert "2 existing secret(s) were masked for good" in response.content.decode()
+    single_mode.refresh_from_db()
+    assert single_mode.multiple_secrets_enabled
+    assert encrypted_count(single_mode) == 0
+    assert encrypted_count(other_km) == 1
+    production.refresh_from_db()
+    assert stored_secret_value(production) == ""
+
+
+def test_the_admin_change_form_warns_what_switching_on_does(single_mode, admin_client_):
+    page = admin_client_.get(f"/admin/keymanagers/keymanager/{single_mode.pk}/change/").content.decode()
+    assert "masks every existing secret of this key manager for good" in page
