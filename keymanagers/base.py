@@ -121,6 +121,10 @@ class KeyManagerAdapter:
     supports_multiple_secrets: ClassVar[bool] = False
     #: Upper bound the server itself puts on secrets per client (Okta: 2); None = no bound.
     max_secrets: ClassVar[int | None] = None
+    #: The server itself refuses a secret after its expiry (the portal passes ``expires_at`` when it
+    #: creates the secret). Where False, ``keys.secret_services.secrets_expire`` deletes expired
+    #: secrets at the server instead, if the adapter can delete secrets (Okta's never expire).
+    enforces_secret_expiry: ClassVar[bool] = False
 
     def __init__(self, key_manager: KeyManager):
         self.key_manager = key_manager

@@ -83,6 +83,8 @@ def _database_errors_as(step: str) -> Callable[[F], F]:
 class ResidentAdapter(KeyManagerAdapter):
     type = KeyManager.Type.RESIDENT
     supports_multiple_secrets = True
+    # The token endpoint checks ``ClientSecret.expires_at`` itself.
+    enforces_secret_expiry = True
 
     # -- description -------------------------------------------------------------------------
     def endpoints(self) -> dict[str, str]:
