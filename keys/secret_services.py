@@ -27,12 +27,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from keymanagers.base import ClientRef, KeyManagerError, adapter_for
+from keymanagers.base import ClientRef, KeyManagerAdapter, KeyManagerError, adapter_for
+from keymanagers.models import KeyManager
 from keys.models import ApplicationKey, ConsumerSecret
 from keys.secret_selectors import ENVIRONMENT_OF, RESERVATION_TTL, secret_usage, unexpired_q
 from portal import crypto
@@ -415,3 +416,167 @@ def _reminder_email(*, owner, secrets: list[ConsumerSecret], days: int, now: dat
     subject = render_to_string("keys/secrets/email/expiring_subject.txt", context).strip()
     body = render_to_string("keys/secrets/email/expiring.txt", context)
     return EmailMessage(subject=subject, body=body, to=[owner.email])
+
+
+# -- expiry at key managers that do not enforce it --------------------------------------------
+
+#: Said in every ``secret.expire`` audit event: this deletion skips the rule ``secret_delete`` keeps.
+EXPIRE_NOTE = (
+    "expired: deleted even if it was the key's last secret, because an expired secret must stop working"
+)
+
+
+@dataclass
+class ExpireFailure:
+    """One expired secret the key manager could not delete; it stays listed and is retried next run."""
+
+    secret_id: str
+    key_id: str
+    key_manager: str
+    error: str
+
+
+@dataclass
+class ExpireResult:
+    #: Secrets deleted at their key manager and locally (with ``dry_run``: that would be).
+    expired: int = 0
+    #: Of those, the key manager no longer had (deleted there by hand): removed locally only.
+    already_gone: int = 0
+    #: Expired secrets at key managers that neither enforce expiry nor can delete a secret: they
+    #: may still work there, and this command cannot help (an administrator must).
+    unenforceable: int = 0
+    failures: list[ExpireFailure] = field(default_factory=list)
+
+
+def _deletes_secrets(adapter_class: type[KeyManagerAdapter]) -> bool:
+    return adapter_class.delete_secret is not KeyManagerAdapter.delete_secret
+
+
+def _expiry_scope() -> tuple[list[int], list[int]]:
+    """(key managers whose expired secrets we delete, those where nobody can enforce expiry)."""
+    deletable, unenforceable = [], []
+    for km in KeyManager.objects.all():
+        try:
+            adapter_class = type(adapter_for(km))
+        except KeyManagerError:
+            logger.warning("secrets_expire: key manager %s has an unknown type %r", km.pk, km.type)
+            unenforceable.append(km.pk)
+            continue
+        if adapter_class.enforces_secret_expiry:
+            continue
+        (deletable if _deletes_secrets(adapter_class) else unenforceable).append(km.pk)
+    return deletable, unenforceable
+
+
+def _expired(*, now: datetime):
+    return (
+        ConsumerSecret.objects.filter(
+            expires_at__lte=now,
+            key__key_state=ApplicationKey.State.COMPLETED,
+        )
+        .exclude(secret_hash="")
+        .exclude(key__consumer_key="")
+    )
+
+
+def secrets_expire(*, now: datetime | None = None, dry_run: bool = False) -> ExpireResult:
+    """Delete expired secrets at key managers that do not refuse them by themselves (Okta).
+
+    A secret whose ``expires_at`` has passed is deleted at its key manager (a 404 there means it is
+    already gone) and locally, whether or not the key keeps another secret: the last-secret rule of
+    ``secret_delete`` protects developers from locking themselves out by hand, but an expired
+    secret must stop working. Key managers whose adapter ``enforces_secret_expiry`` (Resident) are
+    left alone. One failure does not stop the run: it is reported, its row stays, and the next run
+    tries again.
+
+    Safe to run from cron on several machines at once. Each secret is claimed in its own short
+    transaction by deleting its row (skipping a row another run has locked); the key-manager call
+    follows the commit, so no row lock is held across HTTP, and a failed call puts the row back,
+    like ``secret_delete`` does.
+    """
+    now = now or timezone.now()
+    result = ExpireResult()
+    deletable, unenforceable = _expiry_scope()
+    if unenforceable:
+        result.unenforceable = _expired(now=now).filter(key__key_manager__in=unenforceable).count()
+    candidates = list(
+        _expired(now=now)
+        .filter(key__key_manager__in=deletable)
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    if dry_run:
+        result.expired = len(candidates)
+        return result
+    for pk in candidates:
+        _expire_one(pk=pk, now=now, result=result)
+    return result
+
+
+def _expire_one(*, pk, now: datetime, result: ExpireResult) -> None:
+    with transaction.atomic():
+        # A fresh read of the key in the claim: an earlier secret of the same key may have changed
+        # its remote state.
+        secret = (
+            _expired(now=now)
+            .select_related("key__key_manager")
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=pk)
+            .first()
+        )
+        if secret is None:
+            return  # another run holds it or took it, or it changed meanwhile
+        # Without row locks (SQLite) two runs may both read the row; the DELETE's row count,
+        # serialised by the write lock, tells which of them claimed it.
+        deleted, _ = ConsumerSecret.objects.filter(pk=pk).delete()
+    if not deleted:
+        return
+
+    key = secret.key
+    km = key.key_manager
+    ref = ClientRef(key.consumer_key, key.get_remote_state())
+    remote = "deleted"
+    try:
+        adapter_for(km).delete_secret(ref, secret.remote_id)
+    except KeyManagerError as exc:
+        if exc.status == 404:
+            remote = "already deleted"
+        else:
+            _restore(secret)
+            _persist_remote_state(key, ref)
+            logger.warning(
+                "secrets_expire: secret %s of key %s not deleted at %s: %s", pk, key.pk, km.pk, exc
+            )
+            result.failures.append(
+                ExpireFailure(secret_id=str(pk), key_id=str(key.pk), key_manager=str(km), error=str(exc))
+            )
+            return
+    except BaseException:
+        _restore(secret)
+        raise
+    with transaction.atomic():
+        _persist_remote_state(key, ref)
+        audit(
+            actor=None,
+            action="secret.expire",
+            key=key,
+            secret_id=secret.pk,
+            key_manager=km.name,
+            description=secret.description,
+            expires_at=secret.expires_at.isoformat(),
+            remote=remote,
+            note=EXPIRE_NOTE,
+        )
+    result.expired += 1
+    if remote == "already deleted":
+        result.already_gone += 1
+
+
+def _restore(secret: ConsumerSecret) -> None:
+    """Put back a claimed row whose deletion at the key manager failed: it still works there."""
+    try:
+        with transaction.atomic():
+            secret.save(force_insert=True)
+    except IntegrityError:
+        # The key itself was deleted meanwhile (with its client at the key manager).
+        logger.warning("secrets_expire: secret %s not restored: its key %s is gone", secret.pk, secret.key_id)
