@@ -1,4 +1,4 @@
-"""Writes for multiple consumer secrets: create, delete, mask, expiry reminders (SPEC 3.3).
+"""Writes for multiple consumer secrets: create, delete, mask, expiry reminders, expiry enforcement (SPEC 3.3).
 
 The pages (``keys.secret_views``), the REST API (``keys.secret_api``), the admin action
 (``keys.admin_actions``) and the management commands all call these functions.
