@@ -176,6 +176,20 @@ def _store_secret(
     )
 
 
+def _insert_key(application, key_type, key_manager, ref: ClientRef, **fields) -> ApplicationKey:
+    """A new key row for the client ``ref`` names, with the adapter's state (encrypted)."""
+    key = ApplicationKey(
+        application=application,
+        key_type=key_type,
+        key_manager=key_manager,
+        consumer_key=ref.client_id,
+        **fields,
+    )
+    key.set_remote_state(ref.state)
+    key.save(force_insert=True)
+    return key
+
+
 def stored_secret_value(key: ApplicationKey) -> str:
     """The secret the portal may read back (single-secret mode only), or ""."""
     if key.key_manager.multiple_secrets_enabled:
@@ -280,17 +294,7 @@ def keys_generate(
                 ref, client_secret=info.value, scopes=scopes, validity_period=validity
             )
         with transaction.atomic():
-            key = ApplicationKey(
-                application=application,
-                key_type=key_type,
-                key_manager=key_manager,
-                consumer_key=ref.client_id,
-                mode=ApplicationKey.Mode.CREATED,
-                key_state=ApplicationKey.State.COMPLETED,
-                **cfg.model_fields(),
-            )
-            key.set_remote_state(ref.state)
-            key.save(force_insert=True)
+            key = _insert_key(application, key_type, key_manager, ref, **cfg.model_fields())
             secret = _store_secret(key, info, description=description, actor=actor) if info else None
             audit(
                 actor=actor,
@@ -382,19 +386,15 @@ def _compensate(
 def _save_partial(application, key_type, key_manager, cfg: KeyConfig, ref: ClientRef, reason: str):
     try:
         with transaction.atomic():
-            key = ApplicationKey(
-                application=application,
-                key_type=key_type,
-                key_manager=key_manager,
-                consumer_key=ref.client_id,
-                mode=ApplicationKey.Mode.CREATED,
+            return _insert_key(
+                application,
+                key_type,
+                key_manager,
+                ref,
                 key_state=ApplicationKey.State.PARTIALLY_CREATED,
                 failure_reason=reason,
                 **cfg.model_fields(),
             )
-            key.set_remote_state(ref.state)
-            key.save(force_insert=True)
-            return key
     except Exception:
         # Nowhere left to record it: the log line is what an operator cleans up from.
         logger.exception(
@@ -451,18 +451,15 @@ def keys_map(
     info = registered.secret or SecretInfo(value=consumer_secret)
     try:
         with transaction.atomic():
-            key = ApplicationKey(
-                application=application,
-                key_type=key_type,
-                key_manager=key_manager,
-                consumer_key=registered.ref.client_id,
+            key = _insert_key(
+                application,
+                key_type,
+                key_manager,
+                registered.ref,
                 mode=ApplicationKey.Mode.MAPPED,
-                key_state=ApplicationKey.State.COMPLETED,
                 supported_grant_types=list(registered.grant_types),
                 callback_url=registered.callback_url or "",
             )
-            key.set_remote_state(registered.ref.state)
-            key.save(force_insert=True)
             secret = _store_secret(key, info, actor=actor)
             audit(
                 actor=actor,
