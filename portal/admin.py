@@ -7,10 +7,10 @@ read-only history: admins can search it, not rewrite it.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -38,6 +38,20 @@ if admin.site.is_registered(User):
     admin.site.unregister(User)
 
 
+def _delete_applications(modeladmin, request, applications) -> int:
+    """Delete through the service, so clients at key managers go too; returns how many failed."""
+    from keymanagers.base import KeyManagerError
+
+    failed = 0
+    for application in applications:
+        try:
+            services.application_delete(application=application, actor=request.user)
+        except KeyManagerError as exc:
+            failed += 1
+            modeladmin.message_user(request, f"'{application}' was kept: {exc}", messages.ERROR)
+    return failed
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = (
@@ -53,8 +67,31 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("id", "date_joined", "last_login")
     inlines = [ApplicationInline]
 
+    actions = ["delete_users"]
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(application_count=Count("applications"))
+
+    # Django's own delete would cascade to applications and keys in the database only, leaving their
+    # clients live at the key managers (still issuing tokens): deletion goes through the service.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Delete selected users, their applications and keys", permissions=["change"])
+    def delete_users(self, request, queryset):
+        if not request.user.has_perm("auth.delete_user"):
+            raise PermissionDenied
+        deleted = 0
+        for user in queryset.prefetch_related("applications"):
+            if _delete_applications(self, request, list(user.applications.all())):
+                self.message_user(
+                    request, f"User '{user}' was kept: not all applications could be deleted.", messages.ERROR
+                )
+                continue
+            user.delete()
+            deleted += 1
+        if deleted:
+            self.message_user(request, f"Deleted {deleted} user(s) with their applications and keys.")
 
     @admin.display(description="applications", ordering="application_count")
     def application_count(self, obj) -> int:
@@ -105,6 +142,22 @@ class ApplicationAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner",)
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
+    actions = ["delete_applications"]
+
+    # As for users: Django's delete would leave the applications' clients live at the key managers.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(
+        description="Delete selected applications and their keys at the key managers", permissions=["change"]
+    )
+    def delete_applications(self, request, queryset):
+        if not request.user.has_perm("portal.delete_application"):
+            raise PermissionDenied
+        applications = list(queryset.select_related("owner"))
+        failed = _delete_applications(self, request, applications)
+        if len(applications) - failed:
+            self.message_user(request, f"Deleted {len(applications) - failed} application(s) and their keys.")
 
     @admin.display(description="keys")
     def keys_link(self, obj) -> str:

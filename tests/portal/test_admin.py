@@ -110,3 +110,69 @@ def test_the_admin_refuses_a_duplicate_name_for_the_same_owner(admin_client_, ow
     assert response.status_code == 200
     assert "alice already has an application named &#x27;WEATHER APP&#x27;." in response.text
     assert Application.objects.count() == 1
+
+
+def _resident_keys(application, owner):
+    from keymanagers.models import KeyManager
+    from keys.services import keys_generate
+
+    generated = keys_generate(
+        application=application,
+        key_type="PRODUCTION",
+        key_manager=KeyManager.objects.get(name="Resident"),
+        config={"grant_types": ["client_credentials"]},
+        actor=owner,
+    )
+    return generated.key.consumer_key, generated.consumer_secret
+
+
+def _token(client, consumer_key, consumer_secret):
+    return client.post(
+        "/oauth2/token",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=_basic(consumer_key, consumer_secret),
+    )
+
+
+def _basic(user, password):
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_deleting_an_application_in_the_admin_removes_its_clients_too(
+    admin_client_, client, owner, application
+):
+    from keymanagers.models import OAuthClient
+
+    consumer_key, secret = _resident_keys(application, owner)
+    assert _token(client, consumer_key, secret).status_code == 200
+
+    response = admin_client_.post(
+        "/admin/portal/application/",
+        {"action": "delete_applications", "_selected_action": [application.pk]},
+        follow=True,
+    )
+
+    assert "Deleted 1 application(s)" in response.content.decode()
+    assert not Application.objects.filter(pk=application.pk).exists()
+    assert not OAuthClient.objects.filter(client_id=consumer_key).exists()
+    assert _token(client, consumer_key, secret).status_code == 401
+
+
+def test_deleting_a_user_in_the_admin_removes_their_clients_too(admin_client_, client, owner, application):
+    from django.contrib.auth import get_user_model
+
+    consumer_key, secret = _resident_keys(application, owner)
+
+    admin_client_.post("/admin/auth/user/", {"action": "delete_users", "_selected_action": [owner.pk]})
+
+    assert not get_user_model().objects.filter(pk=owner.pk).exists()
+    assert _token(client, consumer_key, secret).status_code == 401
+
+
+def test_the_admin_offers_no_plain_delete_that_would_skip_the_key_managers(admin_client_, application, owner):
+    assert admin_client_.get(f"/admin/portal/application/{application.pk}/delete/").status_code == 403
+    assert admin_client_.get(f"/admin/auth/user/{owner.pk}/delete/").status_code == 403
+    changelist = admin_client_.get("/admin/portal/application/").content.decode()
+    assert 'value="delete_selected"' not in changelist
