@@ -65,7 +65,13 @@ class ApplicationKey(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "key_type", "key_manager"], name="one_key_per_app_env_keymanager"
-            )
+            ),
+            # One client belongs to one key: two applications mapping the same client at once lose.
+            models.UniqueConstraint(
+                fields=["key_manager", "consumer_key"],
+                condition=~models.Q(consumer_key=""),
+                name="one_key_per_client",
+            ),
         ]
 
     def __str__(self) -> str:
