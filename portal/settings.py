@@ -152,6 +152,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# How many proxies we run in front of the portal (each appends to X-Forwarded-For); 0 = none, use
+# REMOTE_ADDR. Used to tell clients apart for the sign-in failure limit.
+PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", False) else None
 )
@@ -266,6 +269,9 @@ LOGGING = {
         # oauthlib logs request bodies (client secrets, codes) at DEBUG: never let it.
         "oauthlib": {"level": "WARNING"},
         "oauth2_provider": {"level": "WARNING"},
+        # httpx logs every request URL at INFO; keymanagers.http logs what we need (method, path, status).
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
     },
 }

@@ -5,17 +5,36 @@ from __future__ import annotations
 import hashlib
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.cache import cache
 
-# Failed sign-ins allowed per username within the window. Counted in the cache (Redis in
-# production) so every instance behind the load balancer shares the count. Not per client address:
-# behind a load balancer REMOTE_ADDR is the balancer's, and one count would lock everyone out.
+# Failed sign-ins are counted in the cache (Redis in production, so every instance behind the load
+# balancer shares the counts), twice: per username and client address, which stops guessing from
+# one place without letting a stranger lock anyone else out; and per username alone, with a far
+# higher limit, as a backstop against guessing spread over many addresses.
 SIGNIN_MAX_FAILURES = 10
+SIGNIN_MAX_FAILURES_ANY_ADDRESS = 100
 SIGNIN_WINDOW_SECONDS = 15 * 60
 TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts. Wait 15 minutes and try again."
+
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or the one our own proxies recorded in X-Forwarded-For.
+
+    Only the last PORTAL_TRUSTED_PROXIES entries were written by proxies we run; anything to their
+    left is whatever the client sent, so it is never trusted.
+    """
+    if request is None:
+        return ""
+    proxies = settings.PORTAL_TRUSTED_PROXIES
+    if proxies:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 class SignupForm(UserCreationForm):
@@ -38,28 +57,39 @@ class SignupForm(UserCreationForm):
         return email
 
 
-def _failure_key(username: str) -> str:
-    # Hash the username so whatever a visitor types never becomes a raw cache key.
-    return "signin-failures:" + hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+def _failure_key(*parts: str) -> str:
+    # Hash what a visitor typed so it never becomes a raw cache key.
+    digest = hashlib.sha256("\x00".join(p.strip().lower() for p in parts).encode()).hexdigest()[:32]
+    return f"signin-failures:{len(parts)}:{digest}"
+
+
+def _count_failure(key: str) -> None:
+    # add() starts the window; incr() is atomic on Redis and on the local-memory cache.
+    if not cache.add(key, 1, SIGNIN_WINDOW_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, SIGNIN_WINDOW_SECONDS)
 
 
 class SigninFailureLimitMixin:
-    """Refuses further sign-in attempts for a username after too many failures (any auth form)."""
+    """Refuses further sign-in attempts after too many failures (any auth form with a request)."""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        key = _failure_key(username)
-        if (cache.get(key) or 0) >= SIGNIN_MAX_FAILURES:
+        here = _failure_key(username, client_address(getattr(self, "request", None)))
+        anywhere = _failure_key(username)
+        counts = cache.get_many([here, anywhere])
+        if (
+            counts.get(here, 0) >= SIGNIN_MAX_FAILURES
+            or counts.get(anywhere, 0) >= SIGNIN_MAX_FAILURES_ANY_ADDRESS
+        ):
             raise forms.ValidationError(TOO_MANY_ATTEMPTS, code="too_many_attempts")
         try:
             return super().clean()
         except forms.ValidationError:
-            # add() starts the window; incr() is atomic on Redis and on the local-memory cache.
-            if not cache.add(key, 1, SIGNIN_WINDOW_SECONDS):
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add() and incr()
-                    cache.add(key, 1, SIGNIN_WINDOW_SECONDS)
+            _count_failure(here)
+            _count_failure(anywhere)
             raise
 
 

@@ -142,3 +142,54 @@ def test_the_admin_login_page_refuses_a_locked_out_username(client, admin_user):
     assert response.status_code == 200
     assert "Too many failed sign-in attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_failures_from_one_address_do_not_lock_the_user_out_elsewhere(client, owner):
+    for _ in range(SIGNIN_MAX_FAILURES):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong"}, REMOTE_ADDR="203.0.113.9")
+
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7"
+    )
+
+    assert response.status_code == 302
+
+
+def test_behind_trusted_proxies_the_forwarded_address_is_the_one_counted(client, owner, settings):
+    settings.PORTAL_TRUSTED_PROXIES = 1
+    for _ in range(SIGNIN_MAX_FAILURES):
+        client.post(
+            "/accounts/login/",
+            {"username": "alice", "password": "wrong"},
+            # The client's own spoofed entry comes first; our proxy appended the real address last.
+            HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.9",
+        )
+
+    blocked = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9",
+    )
+    elsewhere = client.post(
+        "/accounts/login/", {"username": "alice", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+
+    assert "Too many failed sign-in attempts" in blocked.content.decode()
+    assert elsewhere.status_code == 302
+
+
+def test_guessing_spread_over_many_addresses_still_hits_a_limit(client, owner):
+    from portal.accounts.forms import SIGNIN_MAX_FAILURES_ANY_ADDRESS
+
+    for i in range(SIGNIN_MAX_FAILURES_ANY_ADDRESS):
+        client.post(
+            "/accounts/login/",
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR=f"203.0.{i // 250}.{i % 250}",
+        )
+
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7"
+    )
+
+    assert "Too many failed sign-in attempts" in response.content.decode()
