@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -32,6 +34,34 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
+_HEADERS = {"Accept": "application/json", "User-Agent": "devportal-keymanager/1"}
+
+# One pooled client per timeout, shared by every request of this process: connections (and TLS
+# sessions) to a key manager are reused instead of set up again for every developer action.
+_shared_clients: dict[float, httpx.Client] = {}
+_shared_lock = threading.Lock()
+
+
+def _new_client(timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=False,
+        transport=transport,
+        headers=_HEADERS,
+        # Shared by all key managers and callers: a cookie one server sets must never ride along
+        # with another request, so the jar accepts none.
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+    )
+
+
+def shared_client(timeout: float) -> httpx.Client:
+    with _shared_lock:
+        client = _shared_clients.get(timeout)
+        if client is None:
+            client = _shared_clients[timeout] = _new_client(timeout)
+        return client
+
+
 _ERROR_TEXT_LIMIT = 300
 
 
@@ -102,21 +132,18 @@ class KeyManagerHttp:
 
     @property
     def client(self) -> httpx.Client:
-        # Made on first use: building an httpx client (its TLS context) costs tens of milliseconds,
-        # and most adapters are made only to describe a key manager (endpoints, grant types).
+        # Looked up on first use: most adapters are made only to describe a key manager.
         if self._client is None:
-            self._client = httpx.Client(
-                timeout=self.timeout,
-                follow_redirects=False,
-                transport=self.transport,
-                headers={"Accept": "application/json", "User-Agent": "devportal-keymanager/1"},
-            )
+            if self.transport is None:
+                self._client = shared_client(self.timeout)
+            else:  # a test's simulator: its own client, closed with it
+                self._client = _new_client(self.timeout, self.transport)
         return self._client
 
     def close(self) -> None:
-        if self._client is not None:
+        if self._client is not None and self.transport is not None:
             self._client.close()
-            self._client = None
+        self._client = None
 
     def error(self, step: str, message: str, **kwargs: Any) -> KeyManagerError:
         return KeyManagerError(self.label, step, message, **kwargs)
