@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from keymanagers.models import OAuthClient, SigningKey
@@ -160,10 +160,11 @@ def configured_algorithm() -> str:
 
 
 def longest_token_lifetime() -> int:
-    """Seconds the longest-lived token signed now may stay valid, ignoring "never expires".
+    """Seconds the longest-lived token signed now may stay valid under the clients' configuration.
 
-    A retired key must be published at least this long. Tokens that never expire cannot be
-    covered by any finite window: rotating keys ends them, and the rotate command says so.
+    A finite floor for how long a retired key stays published (at least a day); clients whose
+    lifetime is "never" are left out here, because the tokens actually issued are counted by
+    ``publish_until`` instead.
     """
     from oauth2_provider.settings import oauth2_settings
 
@@ -181,6 +182,34 @@ def longest_token_lifetime() -> int:
     return max(candidates)
 
 
+def latest_signed_expiry(signed_since: datetime, now: datetime) -> datetime | None:
+    """The latest expiry among live JWTs issued since ``signed_since`` (access tokens and ID tokens).
+
+    Rows do not record which key signed them, so every JWT issued since the key became active
+    counts (a few issued by an older key only make the window longer). Tokens issued with a
+    custom validity (the portal's "Generate token") and "never expires" tokens are included: a
+    never-expiring token keeps its key published for its far-future expiry, which is what keeps
+    it verifiable.
+    """
+    from oauth2_provider.models import get_access_token_model, get_id_token_model
+
+    live = {"created__gte": signed_since, "expires__gt": now}
+    latest_access = (
+        get_access_token_model()
+        .objects.filter(application__token_format="JWT", **live)
+        .aggregate(latest=Max("expires"))["latest"]
+    )
+    latest_id = get_id_token_model().objects.filter(**live).aggregate(latest=Max("expires"))["latest"]
+    return max((t for t in (latest_access, latest_id) if t is not None), default=None)
+
+
+def publish_until(key: SigningKey, now: datetime) -> datetime:
+    """Until when a key retired ``now`` stays in the JWKS: the configured window or its last live token."""
+    window = now + timedelta(seconds=longest_token_lifetime())
+    latest = latest_signed_expiry(key.created_at, now)
+    return max(window, latest) if latest is not None else window
+
+
 # -- active key ------------------------------------------------------------------------------
 
 
@@ -196,8 +225,12 @@ def _create_key(algorithm: str) -> SigningKey:
 
 
 def _retire(queryset, now: datetime) -> int:
-    publish_until = now + timedelta(seconds=longest_token_lifetime())
-    return queryset.update(state=SigningKey.State.RETIRED, retired_at=now, publish_until=publish_until)
+    retired = 0
+    for key in queryset.only("pk", "created_at"):
+        retired += SigningKey.objects.filter(pk=key.pk).update(
+            state=SigningKey.State.RETIRED, retired_at=now, publish_until=publish_until(key, now)
+        )
+    return retired
 
 
 @transaction.atomic
@@ -248,7 +281,12 @@ def active_key() -> LoadedKey:
 
 @transaction.atomic
 def rotate(*, algorithm: str | None = None, reset: bool = True) -> SigningKey:
-    """Make a new active key; retire the active ones, published until their last token expires."""
+    """Make a new active key; retire the active ones, published until their last token expires.
+
+    "Never expires" tokens count with their far-future expiry, so a key that signed one stays
+    published for as long (resource servers keep accepting those tokens); revoke such tokens to
+    let the key go.
+    """
     if _key_file_private_key() is not None:
         raise ImproperlyConfigured(
             "RESIDENT_SIGNING_KEY_FILE is set: rotate by replacing that file, not in the database"

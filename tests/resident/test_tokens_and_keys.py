@@ -151,8 +151,47 @@ def test_retired_key_leaves_the_jwks_after_its_window(client, make_client):
 
 def test_retired_key_window_covers_the_longest_client_lifetime(make_client):
     make_client(application_access_token_expiry_time=7 * 86400)
-    make_client(application_access_token_expiry_time=-1)  # never: cannot be covered, ignored
+    # "Never" is no finite floor: the tokens actually issued count instead (signing.publish_until).
+    make_client(application_access_token_expiry_time=-1)
     assert signing.longest_token_lifetime() == 7 * 86400
+
+
+@pytest.mark.parametrize("validity", [30 * 86400, -1], ids=["thirty-days", "never"])
+def test_rotation_keeps_a_long_lived_generated_token_valid_past_the_configured_window(
+    client, adapter, make_client, validity
+):
+    # The client's configured lifetime is the default hour; the token was generated for longer.
+    _, registered = make_client(token_type="JWT")
+    issued = adapter.issue_token(
+        registered.ref, client_secret=registered.secret.value, scopes=[], validity_period=validity
+    )
+    old_kid = SigningKey.objects.get().kid
+
+    out = StringIO()
+    call_command("rotate_signing_key", stdout=out)
+    retired = SigningKey.objects.get(kid=old_kid)
+    assert retired.publish_until >= timezone.now() + timedelta(days=29)
+    assert (
+        f"Retired {old_kid}; it stays in the JWKS until {retired.publish_until.isoformat()}" in out.getvalue()
+    )
+    assert ("signed a token that never expires" in out.getvalue()) is (validity < 0)
+
+    with time_machine.travel(timezone.now() + timedelta(days=3)):
+        signing.reset_caches()
+        assert old_kid in [key["kid"] for key in client.get("/oauth2/jwks").json()["keys"]]
+        answer = client.get("/sample/hello", HTTP_AUTHORIZATION=f"Bearer {issued.access_token}")
+        assert answer.status_code == 200, answer.content
+
+
+def test_a_revoked_long_lived_token_does_not_hold_its_key_after_rotation(client, adapter, make_client):
+    _, registered = make_client(token_type="JWT")
+    issued = adapter.issue_token(
+        registered.ref, client_secret=registered.secret.value, scopes=[], validity_period=-1
+    )
+    adapter.revoke_token(registered.ref, issued.access_token)
+    call_command("rotate_signing_key", stdout=StringIO())
+    retired = SigningKey.objects.get(state=SigningKey.State.RETIRED)
+    assert retired.publish_until < timezone.now() + timedelta(days=2)
 
 
 def test_rotation_done_elsewhere_is_seen_within_the_cache_window(client, make_client, monkeypatch, settings):
@@ -174,8 +213,10 @@ def test_rotate_command_dry_run_changes_nothing(make_client):
     signing.active_key()
     out = StringIO()
     call_command("rotate_signing_key", "--dry-run", stdout=out)
-    assert "Would retire 1 active key" in out.getvalue()
+    kid = SigningKey.objects.get().kid
+    assert f"Would retire {kid}; it stays in the JWKS until" in out.getvalue()
     assert SigningKey.objects.filter(state="active").count() == 1
+    assert SigningKey.objects.get().publish_until is None
 
 
 def test_signing_key_can_come_from_a_file(client, make_client, tmp_path, settings):
