@@ -1,15 +1,18 @@
 """The oauthlib server of the resident authorization server (DOT's ``OAUTH2_SERVER_CLASS``).
 
-Two things DOT's settings cannot express:
+Three things DOT's settings cannot express:
 
 * per-client access-token lifetimes: oauthlib accepts a callable ``token_expires_in``, but DOT's
   setting is not an import string, so the server installs ``tokens.access_token_expires_in``;
 * "PKCE plain allowed" per client: oauthlib accepts ``plain`` (and a missing method, which means
-  plain) from everyone, so a pre-authorization validator refuses it unless the client allows it.
+  plain) from everyone, so a pre-authorization validator refuses it unless the client allows it;
+* introspection only by real client authentication (RFC 7662 2.1): oauthlib lets a public client
+  in with its client_id alone.
 """
 
 from __future__ import annotations
 
+from oauth2_provider.models import AbstractApplication
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server
 
@@ -54,3 +57,20 @@ class ResidentServer(Server):
             self.openid_connect_hybrid.proxy_target,
         ):
             grant.custom_validators.pre_auth.append(refuse_plain_pkce_unless_allowed)
+
+    def validate_introspect_request(self, request):
+        """oauthlib's checks, but the client must authenticate with a secret and be confidential
+        (or a resource server): a public client's id proves nothing, so it may not probe tokens."""
+        self._raise_on_bad_method(request)
+        self._raise_on_bad_post_request(request)
+        self._raise_on_missing_token(request)
+        if not self.request_validator.authenticate_client(request) or not may_introspect(request.client):
+            raise errors.InvalidClientError(request=request)
+        self._raise_on_unsupported_token(request)
+
+
+def may_introspect(client) -> bool:
+    return client is not None and (
+        client.client_type == AbstractApplication.CLIENT_CONFIDENTIAL
+        or getattr(client, "is_resource_server", False)
+    )

@@ -23,6 +23,8 @@ from keymanagers.resident.bearer import BearerError
 
 # What /sample/hello demands of a token, unless the caller names other scopes with ?scope=.
 SAMPLE_REQUIRED_SCOPE = scopes.DEFAULT_SCOPE
+# The realm of the Basic challenge on endpoints where clients authenticate.
+CLIENT_AUTH_REALM = "resident"
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -32,18 +34,29 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _client_auth_challenge(response: HttpResponse) -> HttpResponse:
+    """A failed client authentication challenges for HTTP Basic (RFC 6749 5.2), not Bearer.
+
+    oauthlib answers every 401 with a Bearer challenge (RFC 6750), which is right for resource
+    servers but wrong where clients authenticate with their id and secret.
+    """
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = f'Basic realm="{CLIENT_AUTH_REALM}"'
+    return response
+
+
 class ResidentTokenView(TokenView):
     """``/oauth2/token``: every grant goes through oauthlib (the device flow is not offered)."""
 
     def post(self, request, *args, **kwargs):
-        return _no_store(self.authorization_flow_token_response(request))
+        return _no_store(_client_auth_challenge(self.authorization_flow_token_response(request)))
 
 
 class ResidentRevokeView(RevokeTokenView):
     """``/oauth2/revoke`` (RFC 7009): a client revokes its own tokens; a resource server any."""
 
     def post(self, request, *args, **kwargs):
-        return _no_store(super().post(request, *args, **kwargs))
+        return _no_store(_client_auth_challenge(super().post(request, *args, **kwargs)))
 
 
 class ResidentAuthorizationView(AuthorizationView):
@@ -61,14 +74,18 @@ class ResidentAuthorizationView(AuthorizationView):
 @login_not_required
 @require_POST
 def introspect(request: HttpRequest) -> HttpResponse:
-    """``/oauth2/introspect`` (RFC 7662): a client sees its own tokens; a resource server every token."""
+    """``/oauth2/introspect`` (RFC 7662): a client sees its own tokens; a resource server every token.
+
+    Only a confidential client with a valid secret (or a resource server) may ask:
+    ``ResidentServer.validate_introspect_request``.
+    """
     core = get_oauthlib_core()
     uri, http_method, body, headers = core._extract_params(request)
     headers, body, status = core.server.create_introspect_response(uri, http_method, body, headers)
     response = HttpResponse(body, status=status, content_type="application/json")
     for name, value in headers.items():
         response[name] = value
-    return _no_store(response)
+    return _no_store(_client_auth_challenge(response))
 
 
 @login_not_required

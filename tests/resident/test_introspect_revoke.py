@@ -136,3 +136,42 @@ def test_revocation_needs_the_clients_secret(client, make_client):
     )
     assert answer.status_code == 401
     assert AccessToken.objects.count() == 1
+
+
+def test_a_bad_secret_at_introspection_and_revocation_is_challenged_for_basic(client, make_client):
+    _, registered = make_client()
+    for path in ("/oauth2/introspect", "/oauth2/revoke"):
+        answer = client.post(
+            path, {"token": "x"}, HTTP_AUTHORIZATION=basic(registered.ref.client_id, "dps_wrong")
+        )
+        assert answer.status_code == 401, path
+        assert answer["WWW-Authenticate"] == 'Basic realm="resident"', path
+
+
+def test_a_public_client_may_not_introspect_with_its_id_alone(client, make_client):
+    _, confidential = make_client(name="Backend")
+    token = issue(client, confidential)
+    _, public = make_client(name="SPA", public_client=True)
+    answer = client.post("/oauth2/introspect", {"token": token, "client_id": public.ref.client_id})
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "invalid_client"
+    assert "active" not in answer.json()
+
+
+def test_a_public_client_may_not_introspect_even_with_a_secret(client, make_client):
+    _, public = make_client(name="SPA", public_client=True)
+    # Its secret is no proof of identity (it ships inside the app), even for its own tokens.
+    answer = introspect(client, public, issue(client, public))
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "invalid_client"
+
+
+def test_a_public_resource_server_may_introspect(client, make_client):
+    # is_resource_server is the admin's own decision: it outranks the client type.
+    rs_row, resource_server = make_client(name="Gateway", public_client=True)
+    rs_row.is_resource_server = True
+    rs_row.save()
+    _, other = make_client(name="Other")
+    answer = introspect(client, resource_server, issue(client, other))
+    assert answer.status_code == 200
+    assert answer.json()["active"] is True

@@ -221,3 +221,25 @@ def test_tokens_are_stored_only_as_a_checksum(client, make_client):
     row = AccessToken.objects.get()
     assert row.token == ""
     assert row.token_checksum == hashlib.sha256(value.encode()).hexdigest()
+
+
+def test_a_bad_secret_over_basic_is_challenged_for_basic_not_bearer(client, make_client):
+    _, registered = make_client()
+    answer = token_request(client, registered.ref.client_id, "dps_not-the-secret")
+    assert answer.status_code == 401
+    assert answer["WWW-Authenticate"] == 'Basic realm="resident"'
+    assert answer.json()["error"] == "invalid_client"
+
+
+def test_a_bad_secret_in_the_body_is_challenged_for_basic_too(client, make_client):
+    _, registered = make_client()
+    answer = client.post(
+        "/oauth2/token",
+        {
+            "grant_type": "client_credentials",
+            "client_id": registered.ref.client_id,
+            "client_secret": "dps_not-the-secret",
+        },
+    )
+    assert answer.status_code == 401
+    assert answer["WWW-Authenticate"] == 'Basic realm="resident"'
