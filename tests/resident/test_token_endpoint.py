@@ -243,3 +243,33 @@ def test_a_bad_secret_in_the_body_is_challenged_for_basic_too(client, make_clien
     )
     assert answer.status_code == 401
     assert answer["WWW-Authenticate"] == 'Basic realm="resident"'
+
+
+def test_a_token_request_looks_up_only_the_scopes_it_names(client, make_client):
+    from keys.models import Scope
+
+    Scope.objects.bulk_create(Scope(name=f"area{n}:read") for n in range(200))
+    _, registered = make_client()
+    with CaptureQueriesContext(connection) as queries:
+        answer = token_request(client, registered.ref.client_id, registered.secret.value, scope="area7:read")
+    assert answer.status_code == 200
+    assert answer.json()["scope"] == "area7:read"
+    scope_queries = [q["sql"] for q in queries if "keys_scope" in q["sql"]]
+    assert len(scope_queries) == 1
+    # Filtered by name, not the whole table.
+    assert "WHERE" in scope_queries[0] and " IN " in scope_queries[0]
+
+
+def test_asking_for_the_default_scope_reads_no_scope_rows(client, make_client):
+    _, registered = make_client()
+    with CaptureQueriesContext(connection) as queries:
+        assert token_request(client, registered.ref.client_id, registered.secret.value).status_code == 200
+    assert not [q["sql"] for q in queries if "keys_scope" in q["sql"]]
+
+
+def test_discovery_still_lists_every_scope(client):
+    from keys.models import Scope
+
+    Scope.objects.create(name="weather:read")
+    supported = client.get("/.well-known/openid-configuration").json()["scopes_supported"]
+    assert {"default", "openid", "weather:read"} <= set(supported)
