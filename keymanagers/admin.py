@@ -25,6 +25,7 @@ from keymanagers.base import ADAPTERS, KeyManagerError, NotSupported, adapter_fo
 from keymanagers.http import apply_discovery, fetch_well_known
 from keymanagers.models import GrantType, KeyManager
 from keymanagers.resident import admin as _resident_admin  # noqa: F401
+from keymanagers.resident.adapter import SERVED_GRANT_TYPES
 from keys.admin_actions import mask_existing_secrets
 from keys.secret_services import on_multiple_secrets_enabled
 
@@ -155,6 +156,16 @@ class KeyManagerForm(CredentialInputs, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.is_resident:
+            # The built-in server serves only these at /oauth2/token and /oauth2/authorize.
+            served = {str(g) for g in SERVED_GRANT_TYPES}
+            field = self.fields["available_grant_types"]
+            field.choices = [(value, label) for value, label in GrantType.choices if value in served]
+            field.error_messages["invalid_choice"] = (
+                "The built-in Resident server does not serve %(value)s: choose among "
+                + ", ".join(label for _, label in field.choices)
+                + "."
+            )
         stored = self._stored_credentials()
         for name in CREDENTIAL_FIELDS:
             if name in stored:

@@ -50,6 +50,15 @@ DOT_GRANT_NAMES = {
     GrantType.IMPLICIT: OAuthClient.GRANT_IMPLICIT,
     GrantType.DEVICE_CODE: OAuthClient.GRANT_DEVICE_CODE,
 }
+# What the resident server serves at /oauth2/token and /oauth2/authorize: a key manager row may
+# list more (the admin form refuses that), but developers are never offered the rest.
+SERVED_GRANT_TYPES = (
+    GrantType.CLIENT_CREDENTIALS,
+    GrantType.REFRESH_TOKEN,
+    GrantType.AUTHORIZATION_CODE,
+    GrantType.PASSWORD,
+    GrantType.IMPLICIT,
+)
 ENDPOINT_PATHS = {
     "token": "/oauth2/token",
     "revoke": "/oauth2/revoke",
@@ -87,6 +96,10 @@ class ResidentAdapter(KeyManagerAdapter):
     enforces_secret_expiry = True
 
     # -- description -------------------------------------------------------------------------
+    def available_grant_types(self) -> list[str]:
+        served = {str(g) for g in SERVED_GRANT_TYPES}
+        return [g for g in super().available_grant_types() if g in served]
+
     def endpoints(self) -> dict[str, str]:
         return {name: settings.SITE_URL + path for name, path in ENDPOINT_PATHS.items()}
 
@@ -161,7 +174,7 @@ class ResidentAdapter(KeyManagerAdapter):
         client.id_token_lifetime = config.id_token_expiry_time
         client.pkce_required = config.pkce_mandatory
         client.pkce_plain_allowed = config.pkce_support_plain
-        client.skip_authorization = False
+        # skip_authorization is left alone: new clients start without it, and it is the admin's decision.
         # DOT must never check this column (it would use the password hasher): secrets are ClientSecret rows.
         client.client_secret = ""
         client.hash_client_secret = False

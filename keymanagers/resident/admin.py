@@ -7,11 +7,12 @@ DOT registers its own Application admin for our swapped model; it shows and edit
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured
 from django.template.response import TemplateResponse
 
-from keymanagers.models import ClientSecret, OAuthClient, SigningKey
+from keymanagers.models import ClientSecret, KeyManager, OAuthClient, SigningKey
 from keymanagers.resident import signing
 
 if admin.site.is_registered(OAuthClient):
@@ -19,20 +20,53 @@ if admin.site.is_registered(OAuthClient):
 
 
 class ClientSecretInline(admin.TabularInline):
+    """The client's secrets, to look at only: they are made and deleted on the developer's keys page,
+    which keeps the portal's rows in step and refuses to delete the last one."""
+
     model = ClientSecret
     fields = ("id", "expires_at", "created_at")
     readonly_fields = fields
     extra = 0
-    can_delete = True
+    can_delete = False
     show_change_link = False
 
     def has_add_permission(self, request, obj=None):
-        # A secret's value is shown once, to its developer: new ones are made on the keys page.
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# Everything the portal's key (keys.ApplicationKey) also records, or the adapter sets from it.
+PORTAL_OWNED_FIELDS = (
+    "client_id",
+    "portal_key",
+    "name",
+    "user",
+    "client_type",
+    "grant_types",
+    "authorization_grant_type",
+    "redirect_uris",
+    "token_format",
+    "application_token_lifetime",
+    "user_token_lifetime",
+    "refresh_token_lifetime",
+    "id_token_lifetime",
+    "pkce_required",
+    "pkce_plain_allowed",
+    "created",
+    "updated",
+)
 
 
 @admin.register(OAuthClient)
 class OAuthClientAdmin(admin.ModelAdmin):
+    """Clients are the portal's keys: the admin only decides which are resource servers and which
+    skip the consent page; the rest is changed where the portal keeps its own record in step."""
+
     list_display = (
         "client_id",
         "name",
@@ -45,14 +79,17 @@ class OAuthClientAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     list_filter = ("client_type", "token_format", "is_resource_server", "pkce_required")
     search_fields = ("client_id", "name", "user__username", "user__email")
-    raw_id_fields = ("user",)
-    readonly_fields = ("client_id", "created", "updated")
+    readonly_fields = PORTAL_OWNED_FIELDS
     fieldsets = (
-        (None, {"fields": ("client_id", "name", "user", "client_type", "is_resource_server")}),
         (
-            "Grants",
-            {"fields": ("grant_types", "authorization_grant_type", "redirect_uris", "skip_authorization")},
+            None,
+            {
+                "fields": ("client_id", "portal_key", "name", "user", "client_type"),
+                "description": "Change keys from the developer's application page or the REST API.",
+            },
         ),
+        ("Decided here", {"fields": ("is_resource_server", "skip_authorization")}),
+        ("Grants", {"fields": ("grant_types", "authorization_grant_type", "redirect_uris")}),
         (
             "Tokens",
             {
@@ -70,8 +107,27 @@ class OAuthClientAdmin(admin.ModelAdmin):
     )
     inlines = [ClientSecretInline]
 
+    @admin.display(description="Portal key")
+    def portal_key(self, obj: OAuthClient) -> str:
+        # keymanagers must not import keys (keys depends on keymanagers): look the model up by name.
+        ApplicationKey = apps.get_model("keys", "ApplicationKey")
+        key = (
+            ApplicationKey.objects.filter(
+                consumer_key=obj.client_id, key_manager__type=KeyManager.Type.RESIDENT
+            )
+            .select_related("application")
+            .first()
+        )
+        if key is None:
+            return "None: no application holds this client."
+        return f"{key.get_key_type_display()} key of the application “{key.application}”"
+
     def has_add_permission(self, request):
         # Clients are created with their keys, so the portal knows about them and the secret is shown once.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting here would leave the application's key pointing at nothing: delete the key instead.
         return False
 
 
@@ -87,6 +143,10 @@ class ClientSecretAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The keys page deletes secrets: it keeps the portal's rows in step and keeps the last one.
         return False
 
 
@@ -122,6 +182,7 @@ class SigningKeyAdmin(admin.ModelAdmin):
                 "publish_seconds": signing.longest_token_lifetime(),
             }
             return TemplateResponse(request, "oauth2_provider/rotate_signing_key_confirmation.html", context)
+        active = list(SigningKey.objects.filter(state=SigningKey.State.ACTIVE).values_list("pk", flat=True))
         try:
             row = signing.rotate()
         except ImproperlyConfigured as exc:
@@ -130,4 +191,11 @@ class SigningKeyAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"New signing key {row.kid} ({row.algorithm}) is active.", messages.SUCCESS
         )
+        for retired in SigningKey.objects.filter(pk__in=active):
+            self.message_user(
+                request,
+                f"Retired key {retired.kid} stays in the JWKS until {retired.publish_until:%Y-%m-%d %H:%M %Z}, when "
+                "the last token it signed expires (a token that never expires keeps it published that long).",
+                messages.INFO,
+            )
         return None

@@ -18,7 +18,7 @@ from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
 from keymanagers.models import GrantType, KeyManager
 from keymanagers.resident import bearer, scopes, signing
-from keymanagers.resident.adapter import ENDPOINT_PATHS
+from keymanagers.resident.adapter import ENDPOINT_PATHS, SERVED_GRANT_TYPES
 from keymanagers.resident.bearer import BearerError
 
 # What /sample/hello demands of a token, unless the caller names other scopes with ?scope=.
@@ -100,7 +100,8 @@ def _resident_grant_types() -> list[str]:
     row = KeyManager.objects.filter(type=KeyManager.Type.RESIDENT).values_list(
         "available_grant_types", flat=True
     )
-    return list(row.first() or [])
+    served = {str(g) for g in SERVED_GRANT_TYPES}
+    return [g for g in row.first() or [] if g in served]
 
 
 def server_metadata() -> dict:
