@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from keymanagers.base import ClientConfig, KeyManagerAdapter
+from keymanagers.callbacks import pattern_problem
 from keymanagers.models import REDIRECT_GRANT_TYPES, GrantType
-from keymanagers.resident.callbacks import pattern_problem
 
 EXPIRY_FIELDS = (
     "application_access_token_expiry_time",

@@ -30,9 +30,9 @@ from oauth2_provider.models import AbstractApplication, get_refresh_token_model,
 from oauth2_provider.oauth2_validators import AccessToken, IDToken, OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
+from keymanagers.callbacks import MAX_REDIRECT_URI_LENGTH, REGEXP_PREFIX, regexp_matches
 from keymanagers.models import ClientSecret, GrantType, KeyManager
 from keymanagers.resident import introspection, signing, tokens
-from keymanagers.resident.callbacks import MAX_REDIRECT_URI_LENGTH, REGEXP_PREFIX, regexp_matches
 from portal import crypto
 
 # Grants a client may only use when the Resident key manager also offers them (RFC 9700).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keymanagers.resident.callbacks import MAX_PATTERN_LENGTH, regexp_matches
+from keymanagers.callbacks import MAX_PATTERN_LENGTH, regexp_matches
 from keys.config import check_callback_url
 from tests.resident.conftest import pkce_pair
 
