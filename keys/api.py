@@ -7,17 +7,16 @@ names the key manager and the step).
 
 Conventions of this API: seconds everywhere, a negative validity means never expires (a token
 that never expires reports ``validityTime: -1``). ``additionalProperties.expiresIn`` (the first
-secret's lifetime in multiple-secret mode) defaults to 90 days, as on the page; negative means
-never. ``consumerSecret`` appears only in the response that made it.
+secret's lifetime in multiple-secret mode) follows ``generate-secret``'s rule: absent 90 days,
+negative never, 0 refused, at most 3650 days. ``consumerSecret`` appears only in the response that
+made it, which no cache may store.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -26,15 +25,14 @@ from rest_framework.views import APIView
 from keymanagers.base import KeyManagerAdapter, KeyManagerError, TokenResult, adapter_for
 from keymanagers.models import GrantType
 from keys import selectors, services
-from keys.config import EXPIRY_FIELDS, parse_seconds
+from keys.config import EXPIRY_FIELDS
 from keys.errors import KeysError
 from keys.forms import DEFAULT_GRANT_TYPES
 from keys.models import KeyType
+from keys.secret_services import SecretError, secret_expiry_from_seconds
 from portal.api import ErrorSerializer
 from portal.api_errors import ApiError
 from portal.selectors import application_get
-
-DEFAULT_SECRET_LIFETIME = timedelta(days=90)
 
 # Service field name → the API's name for it, so a 400 names what the caller sent.
 API_FIELD_NAMES = {
@@ -69,7 +67,8 @@ def error_responses(*codes: int) -> dict:
         401: "Not authenticated: send a session cookie or `Authorization: Bearer dpt_…`.",
         403: "Forbidden (for session authentication, a missing or wrong CSRF token).",
         404: "No such application or key (or it belongs to someone else).",
-        409: "Conflict: keys already exist for this application, environment and key manager.",
+        409: "Conflict: keys already exist for this application, environment and key manager, "
+        "or the OAuth client is already used by an application.",
         502: "A key manager failed; the description names it and the step.",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
@@ -125,21 +124,22 @@ def _config_from_body(data: dict, available: list[str]) -> dict[str, Any]:
 
 
 def _secret_expiry(props: dict):
-    """``expiresIn`` seconds → the first secret's expiry time (None = never)."""
-    raw = props.get("expiresIn")
-    if raw is None or raw == "":
-        return timezone.now() + DEFAULT_SECRET_LIFETIME
+    """``expiresIn`` seconds → the first secret's expiry time (None = never), by the same rule as
+    ``generate-secret``."""
     try:
-        seconds = parse_seconds(raw)
-    except ValueError:
-        raise serializers.ValidationError(
-            {
-                "additionalProperties.expiresIn": [
-                    "Enter a whole number of seconds other than 0 (negative: never)."
-                ]
-            }
-        ) from None
-    return None if seconds < 0 else timezone.now() + timedelta(seconds=seconds)
+        return secret_expiry_from_seconds(props.get("expiresIn"))
+    except SecretError as exc:
+        raise serializers.ValidationError({"additionalProperties.expiresIn": [exc.description]}) from None
+
+
+class NoStoreMixin:
+    """For views whose responses may carry a secret or a token: no cache may keep them
+    (``Cache-Control: no-store``, as RFC 6749 asks of token responses)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 def _description(props: dict) -> str:
@@ -315,7 +315,7 @@ def _enabled_key_manager(name: str):
 # -- views ---------------------------------------------------------------------------------------
 
 
-class GenerateKeysApi(APIView):
+class GenerateKeysApi(NoStoreMixin, APIView):
     @extend_schema(
         operation_id="generateKeys",
         request=GenerateKeysInputSerializer,
@@ -385,7 +385,7 @@ class KeyListApi(APIView):
         return Response({"count": len(keys), "list": KeyOutputSerializer(keys, many=True).data})
 
 
-class KeyDetailApi(APIView):
+class KeyDetailApi(NoStoreMixin, APIView):
     @extend_schema(
         operation_id="getOAuthKey",
         responses={200: KeyOutputSerializer, **error_responses(401, 404)},
@@ -430,7 +430,7 @@ class KeyDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RegenerateSecretApi(APIView):
+class RegenerateSecretApi(NoStoreMixin, APIView):
     @extend_schema(
         operation_id="regenerateConsumerSecret",
         request=None,
@@ -456,7 +456,7 @@ class CleanUpApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class GenerateTokenApi(APIView):
+class GenerateTokenApi(NoStoreMixin, APIView):
     @extend_schema(
         operation_id="generateToken",
         request=GenerateTokenInputSerializer,

@@ -4,7 +4,9 @@ oauth-keys/{keyMappingId}/``: ``generate-secret``, ``secrets``, ``revoke-secret`
 Contract choices (documented in the OpenAPI schema too):
 
 - ``expiresIn`` is in seconds: absent or null → 90 days (the page's default); negative → never
-  expires; 0 is refused; at most 3650 days.
+  expires; 0 is refused; at most 3650 days (``secret_services.secret_expiry_from_seconds``, the
+  rule ``generate-keys`` uses too).
+- ``generate-secret``'s answer carries the value: ``Cache-Control: no-store``.
 - ``expiresAt`` is ISO 8601 in UTC (``2026-03-01T12:00:00Z``), or null for a secret that never expires.
 - The limit (``secret_count``) and the last-secret guard answer 409 Conflict; a key manager without
   multiple secrets answers 400; an unknown application, key or secret 404; a key-manager failure 502.
@@ -12,9 +14,6 @@ Contract choices (documented in the OpenAPI schema too):
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -22,11 +21,9 @@ from rest_framework.views import APIView
 
 from keys import secret_selectors as selectors
 from keys import secret_services as services
+from keys.api import NoStoreMixin
 from portal.api import ErrorSerializer
 from portal.api_errors import ApiError
-
-DEFAULT_EXPIRES_IN = int(timedelta(days=90).total_seconds())
-MAX_EXPIRES_IN = int(timedelta(days=services.MAX_EXPIRY_DAYS).total_seconds())
 
 TAG = ["Consumer secrets"]
 
@@ -61,19 +58,15 @@ class SecretPropertiesInputSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="Seconds until the secret expires. Absent: 90 days. Negative: never expires.",
+        help_text=f"Seconds until the secret expires, at most {services.MAX_EXPIRY_DAYS} days. "
+        "Absent: 90 days. Negative: never expires. 0 is refused.",
     )
 
-    def validate_expiresIn(self, value):
-        if value is not None and value == 0:
-            raise serializers.ValidationError(
-                "Give a positive number of seconds, a negative number for a secret that never "
-                "expires, or leave it out for 90 days."
-            )
-        if value is not None and value > MAX_EXPIRES_IN:
-            raise serializers.ValidationError(
-                f"A secret may expire at most {services.MAX_EXPIRY_DAYS} days ({MAX_EXPIRES_IN} seconds) from now."
-            )
+    def validate_expiresIn(self, value):  # noqa: N802 - DRF names hooks after fields
+        try:
+            services.secret_expiry_from_seconds(value)
+        except services.SecretError as exc:
+            raise serializers.ValidationError(exc.description) from None
         return value
 
 
@@ -102,7 +95,7 @@ class RevokeSecretInputSerializer(serializers.Serializer):
     secretId = serializers.UUIDField()
 
 
-class GenerateSecretApi(APIView):
+class GenerateSecretApi(NoStoreMixin, APIView):
     @extend_schema(
         tags=TAG,
         operation_id="generateConsumerSecret",
@@ -117,10 +110,7 @@ class GenerateSecretApi(APIView):
         data = GenerateSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         props = data.validated_data.get("additionalProperties") or {}
-        expires_in = props.get("expiresIn")
-        if expires_in is None:
-            expires_in = DEFAULT_EXPIRES_IN
-        expires_at = None if expires_in < 0 else timezone.now() + timedelta(seconds=expires_in)
+        expires_at = services.secret_expiry_from_seconds(props.get("expiresIn"))
         try:
             secret, value = services.secret_create(
                 key=key, description=props.get("description", ""), expires_at=expires_at, actor=request.user
@@ -128,7 +118,7 @@ class GenerateSecretApi(APIView):
         except services.SecretError as exc:
             _raise(exc)
         body = GeneratedSecretOutputSerializer({"secret": secret, "value": value}).data
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class SecretListApi(APIView):

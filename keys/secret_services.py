@@ -22,8 +22,10 @@ Rules, in one place:
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -44,6 +46,13 @@ logger = logging.getLogger(__name__)
 DESCRIPTION_MAX_LENGTH = 1024
 #: The longest expiry a developer may choose (the Custom field's upper bound, about ten years).
 MAX_EXPIRY_DAYS = 3650
+#: A new secret's lifetime when none is chosen (the pages' default choice).
+DEFAULT_EXPIRY_DAYS = 90
+EXPIRES_IN_MESSAGE = (
+    f"Give a whole number of seconds other than 0: at most {MAX_EXPIRY_DAYS * 86400} "
+    f"({MAX_EXPIRY_DAYS} days), negative for a secret that never expires, or leave it out for "
+    f"{DEFAULT_EXPIRY_DAYS} days."
+)
 LIMIT_MESSAGE = "Maximum number of consumer secrets reached"
 LAST_SECRET_MESSAGE = (
     "A key must keep at least one valid secret. Create a new secret before deleting this one."
@@ -114,13 +123,39 @@ def _require_ready(key: ApplicationKey) -> None:
         )
 
 
+def secret_expiry_too_far(expires_at: datetime | None, *, now: datetime) -> bool:
+    # A minute of slack: a page computes "now + 3650 days" a moment before the service checks it.
+    return expires_at is not None and expires_at > now + timedelta(days=MAX_EXPIRY_DAYS, minutes=1)
+
+
 def validate_expiry(expires_at: datetime | None, *, now: datetime) -> None:
     if expires_at is None:
         return
     if expires_at <= now:
         raise SecretError("Invalid expiry", "A secret's expiry must be in the future.")
-    if expires_at > now + timedelta(days=MAX_EXPIRY_DAYS, minutes=1):
+    if secret_expiry_too_far(expires_at, now=now):
         raise SecretError("Invalid expiry", f"A secret may expire at most {MAX_EXPIRY_DAYS} days from now.")
+
+
+def secret_expiry_from_seconds(expires_in: Any, *, now: datetime | None = None) -> datetime | None:
+    """A secret's expiry time from the REST API's ``expiresIn`` (seconds): the one rule of both
+    ``generate-keys`` and ``generate-secret``.
+
+    Absent (None or "") → 90 days; negative → never expires (None); 0 is refused; at most 3650
+    days. Takes an integer or its decimal string; raises ``SecretError`` otherwise.
+    """
+    now = now or timezone.now()
+    if expires_in is None or expires_in == "":
+        return now + timedelta(days=DEFAULT_EXPIRY_DAYS)
+    if isinstance(expires_in, str) and re.fullmatch(r"\s*-?\d{1,20}\s*", expires_in):
+        expires_in = int(expires_in)
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in == 0:
+        raise SecretError("Invalid expiry", EXPIRES_IN_MESSAGE)
+    if expires_in < 0:
+        return None
+    if expires_in > MAX_EXPIRY_DAYS * 86400:
+        raise SecretError("Invalid expiry", EXPIRES_IN_MESSAGE)
+    return now + timedelta(seconds=expires_in)
 
 
 def _persist_remote_state(key: ApplicationKey, ref: ClientRef) -> None:
