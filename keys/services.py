@@ -11,6 +11,7 @@ The adapter's state (``ref.state``) is saved after every call that may have chan
 
 from __future__ import annotations
 
+import copy
 import hmac
 import logging
 import re
@@ -32,9 +33,10 @@ from keymanagers.base import (
     adapter_for,
 )
 from keymanagers.models import GrantType, KeyManager
-from keys.config import KeyConfig, clean_key_config, parse_seconds
+from keys.config import KeyConfig, clean_key_config, config_from_key, parse_seconds
 from keys.errors import KeysConflict, KeysError, KeysNotSaved, KeysPartiallyCreated
 from keys.models import ApplicationKey, ConsumerSecret, KeyType
+from keys.secret_services import MAX_EXPIRY_DAYS, secret_expiry_too_far
 from portal import crypto
 from portal.audit import audit
 from portal.models import AuditEvent
@@ -43,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 FAILURE = AuditEvent.Outcome.FAILURE
 DESCRIPTION_MAX_LENGTH = 1024
+CLIENT_IN_USE = "These OAuth keys are already used by an application in the portal."
 # RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
@@ -116,6 +119,21 @@ def _already_exists(key_type: str, key_manager: KeyManager) -> str:
     )
 
 
+def _client_in_use(key_manager: KeyManager, consumer_key: str) -> bool:
+    """Whether a key row already holds this client (the ``one_key_per_client`` constraint)."""
+    return (
+        bool(consumer_key)
+        and ApplicationKey.objects.filter(key_manager=key_manager, consumer_key=consumer_key).exists()
+    )
+
+
+def _conflict(key_type: str, key_manager: KeyManager, consumer_key: str) -> KeysConflict:
+    """Which unique constraint a failed insert of a key hit, as the refusal a developer can act on."""
+    if _client_in_use(key_manager, consumer_key):
+        return KeysConflict(CLIENT_IN_USE)
+    return KeysConflict(_already_exists(key_type, key_manager))
+
+
 def _check_key_type(key_type: str) -> str:
     if key_type not in KeyType.values:
         raise ValidationError({"key_type": [f"Choose one of: {', '.join(KeyType.values)}."]})
@@ -155,6 +173,8 @@ def _clean_secret_fields(description: str, expires_at: datetime | None) -> str:
         errors["secret_description"] = [f"Use at most {DESCRIPTION_MAX_LENGTH} characters."]
     if expires_at is not None and expires_at <= timezone.now():
         errors["secret_expires_at"] = ["The secret's expiry must be in the future."]
+    elif secret_expiry_too_far(expires_at, now=timezone.now()):
+        errors["secret_expires_at"] = [f"A secret may expire at most {MAX_EXPIRY_DAYS} days from now."]
     if errors:
         raise ValidationError(errors)
     return description
@@ -282,6 +302,8 @@ def keys_generate(
 
     ref = registered.ref
     info = registered.secret
+    if _client_in_use(key_manager, ref.client_id):
+        _refuse_client_in_use(actor, application, key_type, key_manager, None)
     wants_token = (
         GrantType.CLIENT_CREDENTIALS in cfg.grant_types
         and key_manager.enable_token_generation
@@ -308,6 +330,8 @@ def keys_generate(
                 token_issued=token is not None,
             )
     except Exception as exc:
+        if isinstance(exc, IntegrityError) and _client_in_use(key_manager, ref.client_id):
+            _refuse_client_in_use(actor, application, key_type, key_manager, exc)
         _compensate(
             adapter,
             ref,
@@ -321,6 +345,22 @@ def keys_generate(
         raise  # _compensate raises; this keeps linters and readers sure of it
 
     return GeneratedKeys(key=key, consumer_secret=info.value if info else "", secret=secret, token=token)
+
+
+def _refuse_client_in_use(actor, application, key_type, key_manager, exc: Exception | None) -> None:
+    """The key manager handed out a client that another key already holds. It is that key's client,
+    so deleting it "to clean up" would break the other application: save nothing, delete nothing."""
+    conflict = KeysConflict(CLIENT_IN_USE)
+    _failure(
+        actor,
+        "keys.generate",
+        application=application,
+        error=conflict,
+        key_type=key_type,
+        key_manager=key_manager.name,
+        client_in_use=True,
+    )
+    raise conflict from exc
 
 
 def _describe(exc: Exception) -> str:
@@ -432,8 +472,8 @@ def keys_map(
     if errors:
         raise ValidationError(errors)
     _ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
-    if ApplicationKey.objects.filter(key_manager=key_manager, consumer_key=consumer_key).exists():
-        raise KeysConflict("This consumer key is already used by an application in the portal.")
+    if _client_in_use(key_manager, consumer_key):
+        raise KeysConflict(CLIENT_IN_USE)
 
     adapter = adapter_for(key_manager)
     try:
@@ -471,8 +511,18 @@ def keys_map(
                 key_manager=key_manager.name,
             )
     except IntegrityError as exc:
-        # Nothing was created remotely, so there is nothing to undo there.
-        raise KeysConflict(_already_exists(key_type, key_manager)) from exc
+        # Another request saved this client, or keys for this environment, since the checks
+        # above. Nothing was created remotely, so there is nothing to undo there.
+        conflict = _conflict(key_type, key_manager, registered.ref.client_id)
+        _failure(
+            actor,
+            "keys.map",
+            application=application,
+            error=conflict,
+            key_type=key_type,
+            key_manager=key_manager.name,
+        )
+        raise conflict from exc
     return key
 
 
@@ -517,6 +567,86 @@ def keys_update(*, key: ApplicationKey, config: Mapping[str, Any], actor) -> Upd
             secret_rotated=rotated is not None,
         )
     return UpdatedKeys(key=key, consumer_secret=rotated.value if rotated is not None else None)
+
+
+# -- the application's token type ------------------------------------------------------------------
+
+#: Key managers whose clients carry the application's token type. External servers choose their
+#: token format themselves (their adapters ignore ``ClientConfig.token_type``): updating a client
+#: there would change nothing, and could rotate its secret (RFC 7592 servers, Okta) or be refused
+#: (a mapped Okta client).
+TOKEN_TYPE_KEY_MANAGERS = frozenset({KeyManager.Type.RESIDENT})
+
+
+def _token_type_keys(application) -> list[ApplicationKey]:
+    keys = application.keys.select_related("key_manager").order_by("key_type", "key_manager__order")
+    return [
+        key
+        for key in keys
+        if key.key_manager.type in TOKEN_TYPE_KEY_MANAGERS
+        # A half-made key issues no tokens; Clean up removes it.
+        and key.key_state == ApplicationKey.State.COMPLETED
+    ]
+
+
+def _apply_token_type(key: ApplicationKey, application, actor) -> None:
+    """Update ``key``'s client with its current configuration and ``application``'s token type."""
+    key.application = application
+    try:
+        keys_update(key=key, config=config_from_key(key), actor=actor)
+    except ValidationError as exc:
+        # The stored configuration no longer passes today's rules (an admin narrowed the grant
+        # types, …): say which keys, since the developer did not touch them in this request.
+        raise KeysError(
+            f"The {key.get_key_type_display()} keys at {_label(key.key_manager)} could not take the new "
+            f"token type: {' '.join(exc.messages)} Update their Key Configurations first."
+        ) from exc
+
+
+def keys_apply_token_type(*, application, token_type: str, actor) -> int:
+    """Give every client of ``application`` the token type ``token_type``; returns how many changed.
+
+    Called before the application is saved with its new token type. All or nothing: when a key
+    cannot be updated, the keys already updated get the application's current token type back
+    and the error propagates (``KeyManagerError``, or ``KeysError`` for a disabled key manager or a
+    configuration that no longer passes). If putting a key back fails too, the error says so.
+    """
+    keys = _token_type_keys(application)
+    for key in keys:
+        _require_enabled(key.key_manager)
+    target = copy.copy(application)
+    target.token_type = token_type
+    done: list[ApplicationKey] = []
+    for key in keys:
+        try:
+            _apply_token_type(key, target, actor)
+        except (KeyManagerError, KeysError) as exc:
+            not_restored = _restore_token_type(done, application, actor)
+            if not not_restored:
+                raise
+            detail = (
+                f"; putting the token type {application.token_type} back on the keys already changed "
+                f"also failed: {'; '.join(not_restored)}"
+            )
+            if isinstance(exc, KeyManagerError):
+                raise KeyManagerError(
+                    exc.key_manager, exc.step, exc.message + detail, status=exc.status
+                ) from exc
+            raise KeysError(exc.description + detail) from exc
+        done.append(key)
+    return len(done)
+
+
+def _restore_token_type(keys: list[ApplicationKey], application, actor) -> list[str]:
+    """Put ``application``'s token type back on ``keys``; returns what could not be restored."""
+    failures = []
+    for key in keys:
+        try:
+            _apply_token_type(key, application, actor)
+        except (KeyManagerError, KeysError) as exc:
+            logger.warning("Could not restore the token type of key %s: %s", key.pk, exc)
+            failures.append(f"{key.get_key_type_display()} keys at {_label(key.key_manager)}: {exc}")
+    return failures
 
 
 def _remove(key: ApplicationKey, actor, action: str) -> None:

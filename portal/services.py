@@ -7,6 +7,7 @@ first; every change is audited.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,6 +19,8 @@ from portal import crypto
 from portal.audit import audit
 from portal.authentication import LOOKUP_PREFIX_LENGTH, TOKEN_PREFIX
 from portal.models import ApiToken, Application, AuditEvent, TokenType
+
+logger = logging.getLogger(__name__)
 
 NAME_MAX_LENGTH = 70
 DESCRIPTION_MAX_LENGTH = 1024
@@ -105,7 +108,6 @@ def application_create(
     return application
 
 
-@transaction.atomic
 def application_update(
     *,
     application: Application,
@@ -115,9 +117,25 @@ def application_update(
     token_type: str = TokenType.JWT,
     throttling_policy: str = DEFAULT_THROTTLING_POLICY,
 ) -> Application:
+    """Change an application; a new token type is applied to its keys' clients first.
+
+    Not one transaction: the keys' clients live at key managers, which a rollback cannot reach.
+    So the clients change first (``keys_apply_token_type``, all or nothing) and the application
+    is saved after; if that save fails, the clients get the old token type back. A key manager's
+    failure propagates as ``KeyManagerError`` with the application unchanged; a key that cannot
+    take the new type (disabled key manager, outdated configuration) is a ``ValidationError``.
+    """
+    from keymanagers.base import KeyManagerError
+    from keys.errors import KeysError
+    from keys.services import keys_apply_token_type
+
     name = clean_application_name(name)
     description = (description or "").strip()
     _check_fields(description=description, token_type=token_type, throttling_policy=throttling_policy)
+    if name_taken(owner=application.owner, name=name, exclude_pk=application.pk):
+        # Before touching any key: a refusal must leave the clients as they are.
+        raise DuplicateApplicationName(name)
+    old_token_type = application.token_type
     changed = sorted(
         field
         for field, value in {
@@ -128,12 +146,42 @@ def application_update(
         }.items()
         if getattr(application, field) != value
     )
-    application.name = name
-    application.description = description
-    application.token_type = token_type
-    application.throttling_policy = throttling_policy
-    _save_unique(application)
-    audit(actor=actor, action="application.update", application=application, changed=changed)
+    if "token_type" in changed:
+        try:
+            keys_apply_token_type(application=application, token_type=token_type, actor=actor)
+        except (KeysError, KeyManagerError) as exc:
+            audit(
+                actor=actor,
+                action="application.update",
+                application=application,
+                outcome=AuditEvent.Outcome.FAILURE,
+                changed=changed,
+                error=str(exc)[:500],
+            )
+            if isinstance(exc, KeysError):
+                raise ValidationError(exc.description) from exc
+            raise
+    try:
+        with transaction.atomic():
+            application.name = name
+            application.description = description
+            application.token_type = token_type
+            application.throttling_policy = throttling_policy
+            _save_unique(application)
+            audit(actor=actor, action="application.update", application=application, changed=changed)
+    except BaseException:
+        if "token_type" in changed:
+            # The stored application keeps its old token type: so must its clients.
+            application.token_type = old_token_type
+            try:
+                keys_apply_token_type(application=application, token_type=old_token_type, actor=actor)
+            except (KeysError, KeyManagerError):
+                logger.exception(
+                    "Application %s: could not give its keys the token type %s back after a failed save",
+                    application.pk,
+                    old_token_type,
+                )
+        raise
     return application
 
 

@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from keymanagers.base import KeyManagerError
+from keymanagers.base import KeyManagerError, NotSupported
 from portal import selectors, services
 from portal.forms import ApiTokenForm, ApplicationForm
 
@@ -56,14 +56,30 @@ def application_edit(request, application_id):
         "description": application.description,
         "token_type": application.token_type,
     }
-    form = ApplicationForm(request.POST or None, initial=initial, editing=True)
+    # A new token type now reaches the existing keys at once (the service updates their clients),
+    # so the form's "applies to keys generated or updated after the change" note (editing=True)
+    # is not shown.
+    form = ApplicationForm(request.POST or None, initial=initial)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        if form.save(user=request.user, application=application) is not None:
+        try:
+            saved = form.save(user=request.user, application=application)
+        except KeyManagerError as exc:
+            saved = None
+            form.add_error(
+                None,
+                f"The application was not changed: {exc}. Its keys keep the token type "
+                f"{application.get_token_type_display()}; try again later.",
+            )
+            status = 400 if isinstance(exc, NotSupported) else 502
+        if saved is not None:
             messages.success(request, "Application updated.")
             return redirect("application_detail", application_id=application.pk)
         # A failed save may have changed the instance in memory: show the stored values again.
         application.refresh_from_db()
-    return render(request, "applications/form.html", {"form": form, "application": application})
+    return render(
+        request, "applications/form.html", {"form": form, "application": application}, status=status
+    )
 
 
 @login_required
