@@ -21,6 +21,7 @@ from keymanagers.base import KeyManagerError
 from keys import secret_selectors as selectors
 from keys import secret_services as services
 from keys.secret_forms import SecretCreateForm
+from keys.views import error_answer
 
 FORM_PREFIX = "secret"
 
@@ -94,8 +95,8 @@ def secret_create(request, application_id, env, key_id):
             )
             status = exc.status
         except KeyManagerError as exc:
-            form.add_error(None, str(exc))
-            status = 502
+            message, status = error_answer(exc)
+            form.add_error(None, message)
         else:
             secret.expires_in = selectors.expires_in(secret, timezone.now())
             # Rendered in the POST's own response: the value never goes to the session or a URL.
@@ -124,8 +125,8 @@ def secret_delete(request, application_id, env, key_id, secret_id):
             context["error"] = exc.description
             return render(request, "keys/secrets/delete.html", context, status=exc.status)
         except KeyManagerError as exc:
-            context["error"] = str(exc)
-            return render(request, "keys/secrets/delete.html", context, status=502)
+            context["error"], status = error_answer(exc)
+            return render(request, "keys/secrets/delete.html", context, status=status)
         messages.success(request, "Secret deleted. Tokens issued with it stay valid until they expire.")
         return redirect(next_url)
     return render(request, "keys/secrets/delete.html", context)

@@ -1,7 +1,9 @@
 """Pages of the keys area: Production / Sandbox keys of an application, one tab per key manager.
 
 Secrets and tokens are shown once, in the response to the POST that made them (never through
-the session or a redirect); everything else redirects after a successful POST.
+the session or a redirect); everything else redirects after a successful POST. Every page here
+may carry a secret (a rotated or revealable one, a token), so none may be cached (``never_cache``).
+A service's refusal is answered by ``_refused``, with the status the REST API would give.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from keymanagers.base import KeyManagerError, adapter_for
+from keymanagers.base import KeyManagerError, NotSupported, adapter_for
 from keymanagers.models import GrantType
 from keys import selectors, services
 from keys.errors import KeysError
@@ -68,6 +70,35 @@ def _curl(token_endpoint: str, consumer_key: str) -> str:
         f"  -u {consumer_key}:<CONSUMER_SECRET> \\\n"
         '  -d "grant_type=client_credentials"'
     )
+
+
+def error_answer(exc: Exception) -> tuple[str, int]:
+    """The message and HTTP status a page shows for a service's refusal or a key manager's failure,
+    as the REST API answers them: the portal's refusals carry their own status, a key manager that
+    cannot do something at all is the request's fault (400), any other key-manager failure 502."""
+    if isinstance(exc, KeysError):
+        return exc.description, exc.status
+    if isinstance(exc, NotSupported):
+        return str(exc), 400
+    if isinstance(exc, KeyManagerError):
+        return str(exc), 502
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages), 400
+    raise TypeError(f"not a service error: {exc!r}")
+
+
+#: What the keys services raise for a request they do not carry out.
+SERVICE_ERRORS = (ValidationError, KeysError, KeyManagerError)
+
+
+def _refused(request, application, env: str, km_name: str, exc: Exception, *, form=None, **form_context):
+    """The keys page answering ``exc``: a ``ValidationError`` goes onto ``form`` (its fields),
+    re-rendered with ``form_context``; anything else is the page's error message."""
+    if isinstance(exc, ValidationError) and form is not None:
+        put_errors(form, exc)
+        return _render(request, application, env, km_name=km_name, status=400, **form_context)
+    message, status = error_answer(exc)
+    return _render(request, application, env, km_name=km_name, error=message, status=status)
 
 
 def _render(request, application, env: str, *, km_name: str | None = None, status: int = 200, **extra):
@@ -160,7 +191,7 @@ def keys_generate(request, application_id, env, km):
     try:
         adapter = adapter_for(key_manager)
     except KeyManagerError as exc:
-        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+        return _refused(request, application, env, km, exc)
     form = GenerateKeysForm(
         request.POST, adapter=adapter, multiple_secrets=key_manager.multiple_secrets_enabled
     )
@@ -176,17 +207,13 @@ def keys_generate(request, application_id, env, km):
             secret_description=form.cleaned_data.get("secret_description", ""),
             secret_expires_at=form.secret_expires_at(),
         )
-    except ValidationError as exc:
-        put_errors(form, exc)
-        return _render(request, application, env, km_name=km, generate_form=form, status=400)
-    except KeysError as exc:
-        return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
-    except KeyManagerError as exc:
-        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    except SERVICE_ERRORS as exc:
+        return _refused(request, application, env, km, exc, form=form, generate_form=form)
     return _render(request, application, env, km_name=km, generated=generated)
 
 
 @login_required
+@never_cache
 @require_POST
 def keys_map(request, application_id, env, km):
     application = application_get(user=request.user, application_id=application_id)
@@ -204,18 +231,14 @@ def keys_map(request, application_id, env, km):
             consumer_secret=form.cleaned_data["consumer_secret"],
             actor=request.user,
         )
-    except ValidationError as exc:
-        put_errors(form, exc)
-        return _render(request, application, env, km_name=km, map_form=form, status=400)
-    except KeysError as exc:
-        return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
-    except KeyManagerError as exc:
-        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    except SERVICE_ERRORS as exc:
+        return _refused(request, application, env, km, exc, form=form, map_form=form)
     messages.success(request, f"The existing OAuth keys are now used for {KeyType(key_type).label}.")
     return redirect(_page_url(application, env, km))
 
 
 @login_required
+@never_cache
 @require_POST
 def keys_update(request, application_id, env, key_id):
     application, key = _key(request, application_id, env, key_id)
@@ -223,19 +246,14 @@ def keys_update(request, application_id, env, key_id):
     try:
         adapter = adapter_for(key.key_manager)
     except KeyManagerError as exc:
-        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+        return _refused(request, application, env, km, exc)
     form = KeyConfigForm(request.POST, adapter=adapter, key=key, prefix="update")
     if not form.is_valid():
         return _render(request, application, env, km_name=km, update_form=form, status=400)
     try:
         updated = services.keys_update(key=key, config=form.config_data(), actor=request.user)
-    except ValidationError as exc:
-        put_errors(form, exc)
-        return _render(request, application, env, km_name=km, update_form=form, status=400)
-    except KeysError as exc:
-        return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
-    except KeyManagerError as exc:
-        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    except SERVICE_ERRORS as exc:
+        return _refused(request, application, env, km, exc, form=form, update_form=form)
     if updated.consumer_secret:
         # The key manager rotated the secret with the update: show the new one, once.
         return _render(request, application, env, km_name=km, new_secret=updated.consumer_secret)
@@ -244,6 +262,7 @@ def keys_update(request, application_id, env, key_id):
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def keys_remove(request, application_id, env, key_id):
     application, key = _key(request, application_id, env, key_id)
@@ -251,8 +270,9 @@ def keys_remove(request, application_id, env, key_id):
     if request.method == "POST":
         try:
             services.keys_delete(key=key, actor=request.user)
-        except KeyManagerError as exc:
-            return render(request, "keys/confirm_remove.html", {**ctx, "error": str(exc)}, status=502)
+        except SERVICE_ERRORS as exc:
+            message, status = error_answer(exc)
+            return render(request, "keys/confirm_remove.html", {**ctx, "error": message}, status=status)
         messages.success(request, f"{key.get_key_type_display()} keys at {key.key_manager} removed.")
         return redirect(_page_url(application, env, key.key_manager.name))
     return render(request, "keys/confirm_remove.html", ctx)
@@ -267,10 +287,8 @@ def secret_regenerate(request, application_id, env, key_id):
     if request.method == "POST":
         try:
             value = services.secret_regenerate(key=key, actor=request.user)
-        except KeysError as exc:
-            return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
-        except KeyManagerError as exc:
-            return _render(request, application, env, km_name=km, error=str(exc), status=502)
+        except SERVICE_ERRORS as exc:
+            return _refused(request, application, env, km, exc)
         return _render(request, application, env, km_name=km, new_secret=value)
     ctx = {"application": application, "env": env, "key": key, "env_label": key.get_key_type_display()}
     return render(request, "keys/confirm_regenerate.html", ctx)
@@ -303,28 +321,22 @@ def token_generate(request, application_id, env, key_id):
             revoke_previous=form.cleaned_data["revoke_previous"],
             actor=request.user,
         )
-    except ValidationError as exc:
-        put_errors(form, exc)
-        return _render(
-            request, application, env, km_name=km, token_form=form, token_dialog_open=True, status=400
+    except SERVICE_ERRORS as exc:
+        return _refused(
+            request, application, env, km, exc, form=form, token_form=form, token_dialog_open=True
         )
-    except KeysError as exc:
-        return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
-    except KeyManagerError as exc:
-        return _render(request, application, env, km_name=km, error=str(exc), status=502)
     return _render(request, application, env, km_name=km, new_token=result)
 
 
 @login_required
+@never_cache
 @require_POST
 def keys_clean_up(request, application_id, env, key_id):
     application, key = _key(request, application_id, env, key_id)
     km = key.key_manager.name
     try:
         services.keys_clean_up(key=key, actor=request.user)
-    except KeysError as exc:
-        return _render(request, application, env, km_name=km, error=exc.description, status=exc.status)
-    except KeyManagerError as exc:
-        return _render(request, application, env, km_name=km, error=str(exc), status=502)
+    except SERVICE_ERRORS as exc:
+        return _refused(request, application, env, km, exc)
     messages.success(request, "The partially created keys were cleaned up. You can generate keys again.")
     return redirect(_page_url(application, env, km))
