@@ -4,7 +4,10 @@ from django.urls import path
 
 from keys import secret_views
 
-KEY = "applications/<uuid:application_id>/keys/<str:env>/<uuid:key_id>/secrets/"
+# keys.urls registers the ``keyenv`` converter (production|sandbox) that this prefix uses.
+from keys.urls import KEY as KEY_URL
+
+KEY = KEY_URL + "secrets/"
 
 urlpatterns = [
     path(KEY, secret_views.secrets_page, name="key_secrets"),
