@@ -119,6 +119,9 @@ class KeyManagerAdapter:
     type: ClassVar[str] = ""
     #: Several secrets per client at once (rotation without downtime).
     supports_multiple_secrets: ClassVar[bool] = False
+    #: The client's token format follows ``ClientConfig.token_type`` (JWT or opaque); servers that
+    #: choose their format themselves ignore it.
+    honours_token_type: ClassVar[bool] = False
     #: Upper bound the server itself puts on secrets per client (Okta: 2); None = no bound.
     max_secrets: ClassVar[int | None] = None
     #: The server itself refuses a secret after its expiry (the portal passes ``expires_at`` when it

@@ -22,6 +22,7 @@ from keys.config import (
     config_from_key,
     grant_type_label,
 )
+from keys.secret_services import MAX_EXPIRY_DAYS
 from keys.services import DESCRIPTION_MAX_LENGTH
 
 EXPIRY_LABELS = {
@@ -38,7 +39,6 @@ SECRET_EXPIRY_CHOICES = [
     ("never", "Never expires"),
     ("custom", "Custom"),
 ]
-MAX_CUSTOM_DAYS = 3650
 # Ticked on a fresh form: what most server-to-server applications need, nothing that needs a callback.
 DEFAULT_GRANT_TYPES = (GrantType.CLIENT_CREDENTIALS, GrantType.REFRESH_TOKEN)
 
@@ -163,7 +163,7 @@ class GenerateKeysForm(KeyConfigForm):
     )
     secret_expiry = forms.ChoiceField(label="Secret expires in", choices=SECRET_EXPIRY_CHOICES, initial="90")
     secret_expiry_days = forms.IntegerField(
-        label="Custom expiry (days)", required=False, min_value=1, max_value=MAX_CUSTOM_DAYS
+        label="Custom expiry (days)", required=False, min_value=1, max_value=MAX_EXPIRY_DAYS
     )
 
     def __init__(self, *args, multiple_secrets: bool, **kwargs):
@@ -189,7 +189,7 @@ class GenerateKeysForm(KeyConfigForm):
         ):
             self.add_error(
                 "secret_expiry_days",
-                f"Enter the number of days (1 to {MAX_CUSTOM_DAYS}) for a custom expiry.",
+                f"Enter the number of days (1 to {MAX_EXPIRY_DAYS}) for a custom expiry.",
             )
         return cleaned
 

@@ -571,19 +571,15 @@ def keys_update(*, key: ApplicationKey, config: Mapping[str, Any], actor) -> Upd
 
 # -- the application's token type ------------------------------------------------------------------
 
-#: Key managers whose clients carry the application's token type. External servers choose their
-#: token format themselves (their adapters ignore ``ClientConfig.token_type``): updating a client
-#: there would change nothing, and could rotate its secret (RFC 7592 servers, Okta) or be refused
-#: (a mapped Okta client).
-TOKEN_TYPE_KEY_MANAGERS = frozenset({KeyManager.Type.RESIDENT})
-
 
 def _token_type_keys(application) -> list[ApplicationKey]:
     keys = application.keys.select_related("key_manager").order_by("key_type", "key_manager__order")
     return [
         key
         for key in keys
-        if key.key_manager.type in TOKEN_TYPE_KEY_MANAGERS
+        # External servers choose their token format themselves: updating a client there would
+        # change nothing, and could rotate its secret (RFC 7592 servers, Okta) or be refused.
+        if adapter_for(key.key_manager).honours_token_type
         # A half-made key issues no tokens; Clean up removes it.
         and key.key_state == ApplicationKey.State.COMPLETED
     ]

@@ -144,6 +144,15 @@ class ApplicationAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     actions = ["delete_applications"]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # A new token type must reach the application's clients at their key managers, which
+            # the developer's edit page and API do (portal.services.application_update); a plain
+            # admin save would not.
+            fields.append("token_type")
+        return fields
+
     # As for users: Django's delete would leave the applications' clients live at the key managers.
     def has_delete_permission(self, request, obj=None):
         return False

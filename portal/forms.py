@@ -29,14 +29,6 @@ class ApplicationForm(forms.Form):
         help_text="JWT: self-contained signed tokens. OAuth: opaque reference tokens checked by introspection.",
     )
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if editing:
-            # Existing clients keep the format they were registered with until their keys change.
-            self.fields[
-                "token_type"
-            ].help_text += " A new token type applies to keys generated or updated after the change."
-
     def clean_name(self) -> str:
         try:
             return services.clean_application_name(self.cleaned_data["name"])

@@ -56,9 +56,7 @@ def application_edit(request, application_id):
         "description": application.description,
         "token_type": application.token_type,
     }
-    # A new token type now reaches the existing keys at once (the service updates their clients),
-    # so the form's "applies to keys generated or updated after the change" note (editing=True)
-    # is not shown.
+    # A new token type reaches the existing keys at once: the service updates their clients.
     form = ApplicationForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():

@@ -94,6 +94,7 @@ class ResidentAdapter(KeyManagerAdapter):
     supports_multiple_secrets = True
     # The token endpoint checks ``ClientSecret.expires_at`` itself.
     enforces_secret_expiry = True
+    honours_token_type = True
 
     # -- description -------------------------------------------------------------------------
     def available_grant_types(self) -> list[str]:

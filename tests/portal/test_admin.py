@@ -176,3 +176,10 @@ def test_the_admin_offers_no_plain_delete_that_would_skip_the_key_managers(admin
     assert admin_client_.get(f"/admin/auth/user/{owner.pk}/delete/").status_code == 403
     changelist = admin_client_.get("/admin/portal/application/").content.decode()
     assert 'value="delete_selected"' not in changelist
+
+
+def test_the_token_type_is_read_only_in_the_admin_once_an_application_exists(admin_client_, application):
+    change = f"/admin/portal/application/{application.pk}/change/"
+    form = admin_client_.get(change).context["adminform"].form
+
+    assert "token_type" not in form.fields
