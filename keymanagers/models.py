@@ -127,6 +127,9 @@ class OAuthClient(AbstractApplication):
     pkce_plain_allowed = models.BooleanField(default=False)
     # A resource server may introspect and revoke any client's tokens.
     is_resource_server = models.BooleanField(default=False)
+    # The restricted scopes this client may get besides the unrestricted ones (filled by the portal
+    # from the application's grants; see ``keymanagers.resident.scopes``).
+    granted_scopes = models.JSONField(default=list, blank=True)
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"

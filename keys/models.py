@@ -119,11 +119,22 @@ class ConsumerSecret(models.Model):
 
 
 class Scope(models.Model):
-    """An OAuth scope admins define; ``default`` is always allowed."""
+    """An OAuth scope admins define; ``default`` is always allowed.
+
+    Every key may get an unrestricted scope; a restricted one only keys of the ``applications``
+    listed (a privileged scope must not be one sign-up away).
+    """
 
     name = models.CharField(max_length=100, unique=True)
     display_name = models.CharField(max_length=100, blank=True)
     description = models.TextField(blank=True)
+    restricted = models.BooleanField(default=False, help_text="Only the applications listed may get it")
+    applications = models.ManyToManyField(
+        "portal.Application",
+        blank=True,
+        related_name="granted_scopes",
+        help_text="The applications that may get this scope while it is restricted.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
