@@ -210,6 +210,19 @@ class KeyManagerAdapter:
         (already deleted) raises ``KeyManagerError`` with ``status=404``."""
         raise self.not_supported("delete secret")
 
+    # -- client lifecycle --------------------------------------------------------------------
+    def disable_client(self, ref: ClientRef) -> None:
+        """Stop the client from getting tokens, keeping it and its configuration (Okta: deactivate
+        the app). For a server that will not delete a client's last active secret:
+        ``keys.secret_services.secrets_expire`` disables the client when that secret expires.
+        Disabling a disabled client is fine."""
+        raise self.not_supported("disable client")
+
+    def enable_client(self, ref: ClientRef) -> None:
+        """Undo ``disable_client``: the client gets tokens again with its active secrets. Enabling an
+        enabled client is fine."""
+        raise self.not_supported("enable client")
+
     # -- tokens ------------------------------------------------------------------------------
     def issue_token(
         self,
