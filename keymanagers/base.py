@@ -60,6 +60,9 @@ class ClientConfig:
     public_client: bool = False
     owner: str = ""  # the developer's username, for the remote client's metadata
     additional_properties: dict[str, Any] = field(default_factory=dict)
+    # The restricted scopes an admin granted the application (unrestricted ones are open to all);
+    # only adapters with ``honours_scope_grants`` enforce them.
+    granted_scopes: list[str] = field(default_factory=list)
 
     @property
     def callback_urls(self) -> list[str]:
@@ -122,6 +125,10 @@ class KeyManagerAdapter:
     #: The client's token format follows ``ClientConfig.token_type`` (JWT or opaque); servers that
     #: choose their format themselves ignore it.
     honours_token_type: ClassVar[bool] = False
+    #: The server gives a restricted scope only to clients whose ``ClientConfig.granted_scopes``
+    #: name it, so the portal updates the clients whenever an admin changes the grants. Other
+    #: servers manage their scopes themselves.
+    honours_scope_grants: ClassVar[bool] = False
     #: Upper bound the server itself puts on secrets per client (Okta: 2); None = no bound.
     max_secrets: ClassVar[int | None] = None
     #: The server itself refuses a secret after its expiry (the portal passes ``expires_at`` when it

@@ -90,7 +90,15 @@ class KeyConfig:
             public_client=self.bypass_client_credentials,
             owner=owner,
             additional_properties=dict(self.additional_properties),
+            granted_scopes=granted_scope_names(application),
         )
+
+
+def granted_scope_names(application) -> list[str]:
+    """The restricted scopes an admin granted ``application``, by name (unrestricted ones need no grant)."""
+    if application.pk is None:
+        return []
+    return sorted(application.granted_scopes.filter(restricted=True).values_list("name", flat=True))
 
 
 def config_from_key(key) -> dict[str, Any]:

@@ -95,6 +95,7 @@ class ResidentAdapter(KeyManagerAdapter):
     # The token endpoint checks ``ClientSecret.expires_at`` itself.
     enforces_secret_expiry = True
     honours_token_type = True
+    honours_scope_grants = True
 
     # -- description -------------------------------------------------------------------------
     def available_grant_types(self) -> list[str]:
@@ -175,6 +176,7 @@ class ResidentAdapter(KeyManagerAdapter):
         client.id_token_lifetime = config.id_token_expiry_time
         client.pkce_required = config.pkce_mandatory
         client.pkce_plain_allowed = config.pkce_support_plain
+        client.granted_scopes = sorted(set(config.granted_scopes))
         # skip_authorization is left alone: new clients start without it, and it is the admin's decision.
         # DOT must never check this column (it would use the password hasher): secrets are ClientSecret rows.
         client.client_secret = ""
@@ -221,6 +223,7 @@ class ResidentAdapter(KeyManagerAdapter):
             "id_token_expiry_time": client.id_token_lifetime,
             "pkce_mandatory": client.pkce_required,
             "pkce_support_plain": client.pkce_plain_allowed,
+            "granted_scopes": list(client.granted_scopes),
             "secret_count": client.secrets.count(),
         }
 
@@ -299,7 +302,7 @@ class ResidentAdapter(KeyManagerAdapter):
             raise self.error(step, f"the database failed ({exc.__class__.__name__})") from exc
         answer = json.loads(body or "{}")
         if status != 200 or "access_token" not in answer:
-            raise self.error(step, self._token_error_message(answer, scopes), status=status)
+            raise self.error(step, self._token_error_message(answer, scopes, ref), status=status)
         expires_in = answer.get("expires_in")
         return TokenResult(
             access_token=answer["access_token"],
@@ -309,12 +312,22 @@ class ResidentAdapter(KeyManagerAdapter):
         )
 
     @staticmethod
-    def _token_error_message(answer: dict[str, Any], requested: list[str]) -> str:
+    def _token_error_message(answer: dict[str, Any], requested: list[str], ref: ClientRef) -> str:
         error = answer.get("error", "server_error")
         if error == "invalid_scope":
-            unknown = sorted(set(requested) - set(scopes.defined_scopes()))
-            detail = f"unknown scope(s): {', '.join(unknown)}" if unknown else "scope not allowed"
-            return f"invalid_scope: {detail}"
+            defined = scopes.defined_scopes(requested)
+            unknown = sorted(set(requested) - set(defined))
+            if unknown:
+                return f"invalid_scope: unknown scope(s): {', '.join(unknown)}"
+            client = OAuthClient.objects.filter(client_id=ref.client_id).first()
+            allowed = set(scopes.allowed_scopes(requested, client)) if client else set()
+            refused = sorted(set(requested) - allowed)
+            if refused:
+                return (
+                    f"invalid_scope: restricted scope(s) not granted to this application: "
+                    f"{', '.join(refused)} (an administrator grants them)"
+                )
+            return "invalid_scope: scope not allowed"
         if error == "invalid_client":
             return "invalid_client: the consumer secret is wrong, expired or deleted"
         if error == "unauthorized_client":

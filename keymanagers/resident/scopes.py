@@ -4,6 +4,11 @@
 through the app registry. ``default`` is always allowed and is what a client gets when it asks for
 nothing; a scope that is not defined makes oauthlib answer ``invalid_scope``.
 
+A client may get every unrestricted scope, plus the restricted ones in its ``granted_scopes`` (the
+portal copies an application's grants there, ``keys.services.scopes_sync``). A grant counts only
+while its scope is still defined and still restricted; a restricted scope asked for without a
+grant is ``invalid_scope`` like an unknown one.
+
 A token request looks up only the scopes it names (the table may hold thousands); discovery and
 the consent page's descriptions read the whole table.
 """
@@ -39,18 +44,33 @@ def defined_scopes(names: Iterable[str] | None = None) -> dict[str, str]:
     return scopes
 
 
+def allowed_scopes(names: Iterable[str] | None, client) -> list[str]:
+    """The scopes ``client`` may get: among ``names``, or all of them when ``names`` is None."""
+    Scope = apps.get_model("keys", "Scope")
+    wanted = None if names is None else set(names)
+    granted = set(getattr(client, "granted_scopes", None) or [])
+    allowed = {name for name in BUILT_IN if wanted is None or name in wanted}
+    # Asking only for built-in scopes (the usual "default") needs no query at all.
+    if wanted is None or wanted - set(BUILT_IN):
+        rows = Scope.objects.all() if wanted is None else Scope.objects.filter(name__in=wanted)
+        allowed.update(
+            name
+            for name, restricted in rows.values_list("name", "restricted")
+            if not restricted or name in granted
+        )
+    return sorted(allowed)
+
+
 class ResidentScopes(BaseScopes):
     def get_all_scopes(self):
         return defined_scopes()
 
     def get_available_scopes(self, application=None, request=None, *args, **kwargs):
-        # Every client may ask for every defined scope. oauthlib only checks that the requested
-        # scopes are a subset of this, so a token request looks up just those; with no request
-        # (discovery) this is the full list.
-        requested = getattr(request, "scopes", None) if application is not None else None
-        if requested is not None:
-            return list(defined_scopes(requested))
-        return list(defined_scopes())
+        # oauthlib only checks that the requested scopes are a subset of this, so a token request
+        # looks up just those. Without a client (discovery) it is every defined scope.
+        if application is None:
+            return list(defined_scopes())
+        return allowed_scopes(getattr(request, "scopes", None), application)
 
     def get_default_scopes(self, application=None, request=None, *args, **kwargs):
         return [DEFAULT_SCOPE]
