@@ -149,6 +149,60 @@ class ConsumerSecretAdmin(ReadOnlyAdmin):
 
 @admin.register(Scope)
 class ScopeAdmin(admin.ModelAdmin):
-    list_display = ("name", "display_name", "description", "created_at")
+    """Scopes; a restricted one only for the applications listed.
+
+    The Resident server keeps each client's grants itself, so every change to who may get a
+    restricted scope (the flag, the name, the applications, a delete) updates the affected clients
+    at once through ``services.scopes_sync``; failures are shown as messages.
+    """
+
+    list_display = ("name", "display_name", "restricted", "description", "created_at")
+    list_filter = ("restricted",)
     search_fields = ("name", "display_name", "description")
+    fields = ("name", "display_name", "description", "restricted", "applications", "created_at")
     readonly_fields = ("created_at",)
+    filter_horizontal = ("applications",)
+
+    @staticmethod
+    def _grant_holders(scope: Scope) -> set:
+        """Applications whose clients may carry ``scope`` as a grant (none while it is unrestricted)."""
+        if scope.pk is None or not scope.restricted:
+            return set()
+        return set(scope.applications.values_list("pk", flat=True))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The form's initial data is the scope as it was before this change.
+        before = (
+            {app.pk for app in form.initial.get("applications") or []}
+            if change and form.initial.get("restricted")
+            else set()
+        )
+        after = self._grant_holders(form.instance)
+        # A restricted scope renamed keeps its holders but changes the name they carry.
+        renamed = change and "name" in form.changed_data
+        affected = (before | after) if renamed else (before ^ after)
+        self._sync(request, affected)
+
+    def delete_model(self, request, obj):
+        holders = self._grant_holders(obj)
+        super().delete_model(request, obj)
+        self._sync(request, holders)
+
+    def delete_queryset(self, request, queryset):
+        holders = set()
+        for scope in queryset.filter(restricted=True).prefetch_related("applications"):
+            holders.update(app.pk for app in scope.applications.all())
+        super().delete_queryset(request, queryset)
+        self._sync(request, holders)
+
+    def _sync(self, request, applications: set) -> None:
+        if not applications:
+            return
+        result = services.scopes_sync(applications=applications, actor=request.user)
+        for failure in result.failures:
+            self.message_user(request, f"Scope grants not updated for {failure}", messages.ERROR)
+        if result.updated:
+            self.message_user(
+                request, f"Updated the scope grants of {result.updated} key(s).", messages.SUCCESS
+            )
