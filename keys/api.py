@@ -524,5 +524,6 @@ class ScopeListApi(APIView):
         tags=["Scopes"],
     )
     def get(self, request):
-        scopes = list(selectors.scopes_list())
+        # Unrestricted scopes, and the restricted ones granted to the caller's applications.
+        scopes = list(selectors.scopes_for_user(user=request.user))
         return Response({"count": len(scopes), "list": ScopeOutputSerializer(scopes, many=True).data})

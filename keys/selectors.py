@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from keymanagers.models import KeyManager
 from keys.models import ApplicationKey, ConsumerSecret, KeyType, Scope
 
 ENVIRONMENTS = {"production": KeyType.PRODUCTION, "sandbox": KeyType.SANDBOX}
+#: Set in a key's adapter state while ``keys.secret_services`` keeps its client disabled at the key
+#: manager because every secret expired (Okta would not delete the last one).
+CLIENT_DISABLED_FOR_EXPIRY = "deactivated_for_expiry"
 
 
 def key_type_for_env(env: str) -> str:
@@ -66,5 +69,27 @@ def key_find(*, application, key_type: str, key_manager) -> ApplicationKey | Non
     ).first()
 
 
-def scopes_list() -> QuerySet[Scope]:
-    return Scope.objects.order_by("name")
+def scopes_list(*, application=None) -> QuerySet[Scope]:
+    """The scopes a key of ``application`` may get: every unrestricted one and those granted to it.
+
+    Without an application, only the unrestricted ones: another application's restricted scopes
+    are never shown.
+    """
+    allowed = Q(restricted=False)
+    if application is not None:
+        allowed |= Q(
+            pk__in=Scope.applications.through.objects.filter(application=application).values("scope")
+        )
+    return Scope.objects.filter(allowed).order_by("name")
+
+
+def scopes_for_user(*, user) -> QuerySet[Scope]:
+    """The scopes ``user`` may use: unrestricted ones, and those granted to any of their applications."""
+    granted = Scope.applications.through.objects.filter(application__owner=user).values("scope")
+    return Scope.objects.filter(Q(restricted=False) | Q(pk__in=granted)).order_by("name")
+
+
+def key_client_disabled_for_expiry(key: ApplicationKey) -> bool:
+    """Whether the key's client is disabled at its key manager because all its secrets expired.
+    Read from the key's own row (its adapter state): no query."""
+    return bool(key.get_remote_state().get(CLIENT_DISABLED_FOR_EXPIRY))

@@ -156,6 +156,7 @@ def _render(request, application, env: str, *, km_name: str | None = None, statu
         stored_secret=stored_secret,
         stored_secret_masked=crypto.mask(stored_secret) if stored_secret else "",
         curl=_curl(endpoints.get("token", ""), key.consumer_key),
+        client_disabled_for_expiry=selectors.key_client_disabled_for_expiry(key),
     )
     if multiple:
         ctx.update(_secrets_panel(key))
@@ -167,7 +168,7 @@ def _render(request, application, env: str, *, km_name: str | None = None, statu
     if can_issue and "token_form" not in ctx:
         ctx["token_form"] = TokenForm(
             prefix="token",
-            scopes=selectors.scopes_list(),
+            scopes=selectors.scopes_list(application=application),
             needs_secret=not stored_secret,
             validity_default=key.application_access_token_expiry_time,
         )
@@ -304,7 +305,7 @@ def token_generate(request, application_id, env, key_id):
     form = TokenForm(
         request.POST,
         prefix="token",
-        scopes=selectors.scopes_list(),
+        scopes=selectors.scopes_list(application=application),
         needs_secret=not stored,
         validity_default=key.application_access_token_expiry_time,
     )
