@@ -12,7 +12,9 @@ Key manager settings used:
     credentials  ``api_token`` or ``access_token``; optional ``introspection_client_id`` / ``_secret``
 Endpoint fields left empty are derived from the org URL and the authorization server id.
 Okta secrets do not expire by themselves: an expiry the portal records must be enforced by deleting
-the secret (``delete_secret``) when it is due.
+the secret (``delete_secret``) when it is due. Okta will not deactivate (so not delete) an app's only
+active secret; when that one expires, the portal deactivates the app itself (``disable_client``:
+a deactivated app gets no tokens) until the developer makes a new secret (``enable_client``).
 """
 
 from __future__ import annotations
@@ -126,9 +128,12 @@ class OktaAdapter(OidcDcrAdapter):
     def client_url(self, client_id: str) -> str:
         return f"{self.registration_endpoint().rstrip('/')}/{quote(client_id, safe='')}"
 
+    def app_url(self, ref: ClientRef) -> str:
+        """The client's app in Okta's Apps API (its app id is its client id)."""
+        return f"{self.base_url()}/api/v1/apps/{quote(ref.state.get('app_id') or ref.client_id, safe='')}"
+
     def secrets_url(self, ref: ClientRef, secret_id: str = "") -> str:
-        app_id = quote(ref.state.get("app_id") or ref.client_id, safe="")
-        url = f"{self.base_url()}/api/v1/apps/{app_id}/credentials/secrets"
+        url = f"{self.app_url(ref)}/credentials/secrets"
         return f"{url}/{quote(secret_id, safe='')}" if secret_id else url
 
     # -- client metadata ---------------------------------------------------------------------
@@ -333,6 +338,26 @@ class OktaAdapter(OidcDcrAdapter):
         if response.status == 404:
             return
         self.http.request(step, "DELETE", url, authorization=authorization, accept=(404,))
+
+    # -- client lifecycle --------------------------------------------------------------------
+    def _lifecycle(self, ref: ClientRef, step: str, operation: str) -> None:
+        if ref.state.get("mapped"):
+            # Provided existing keys: the app belongs to whoever made it in Okta, as in delete_client.
+            raise self.error(
+                step, f"the app was provided as existing keys: {operation} it in the Okta admin console"
+            )
+        self.http.request(
+            step,
+            "POST",
+            f"{self.app_url(ref)}/lifecycle/{operation}",
+            authorization=self.api_authorization(step),
+        )
+
+    def disable_client(self, ref: ClientRef) -> None:
+        self._lifecycle(ref, "disable client", "deactivate")
+
+    def enable_client(self, ref: ClientRef) -> None:
+        self._lifecycle(ref, "enable client", "activate")
 
     # -- admin -------------------------------------------------------------------------------
     def check_connection(self) -> list[ConnectionCheck]:

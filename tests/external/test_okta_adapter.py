@@ -271,6 +271,79 @@ def test_deleting_a_secret_already_gone_is_fine(okta_key_manager):
     adapter.delete_secret(client.ref, "ocs-long-gone")
 
 
+def test_disabling_a_client_deactivates_its_app_and_okta_then_refuses_its_secret(okta_key_manager, okta_sim):
+    adapter = adapter_for(okta_key_manager)
+    client = adapter.register_client(cc_config())
+
+    adapter.disable_client(client.ref)
+
+    [call] = okta_sim.requests[-1:]
+    assert (call.method, call.path, call.authorization) == (
+        "POST",
+        f"/api/v1/apps/{client.ref.client_id}/lifecycle/deactivate",
+        "SSWS okta-api-token",
+    )
+    assert okta_sim.clients[client.ref.client_id].status == "INACTIVE"
+    with pytest.raises(KeyManagerError) as caught:
+        adapter.issue_token(client.ref, client_secret=client.secret.value, scopes=["read"])
+    assert caught.value.status == 401 and "invalid_client" in caught.value.message
+    # The app keeps its secret: it is only refused while the app is inactive.
+    assert [s.value for s in okta_sim.clients[client.ref.client_id].secrets] == [client.secret.value]
+
+
+def test_enabling_a_client_activates_its_app_and_its_secret_works_again(okta_key_manager, okta_sim):
+    adapter = adapter_for(okta_key_manager)
+    client = adapter.register_client(cc_config())
+    adapter.disable_client(client.ref)
+
+    adapter.enable_client(client.ref)
+
+    assert okta_sim.requests[-1].path == f"/api/v1/apps/{client.ref.client_id}/lifecycle/activate"
+    assert okta_sim.clients[client.ref.client_id].status == "ACTIVE"
+    assert adapter.issue_token(client.ref, client_secret=client.secret.value, scopes=["read"]).access_token
+
+
+def test_disabling_or_enabling_twice_is_fine(okta_key_manager, okta_sim):
+    adapter = adapter_for(okta_key_manager)
+    client = adapter.register_client(cc_config())
+
+    adapter.disable_client(client.ref)
+    adapter.disable_client(client.ref)
+    assert okta_sim.clients[client.ref.client_id].status == "INACTIVE"
+    adapter.enable_client(client.ref)
+    adapter.enable_client(client.ref)
+    assert okta_sim.clients[client.ref.client_id].status == "ACTIVE"
+
+
+def test_disabling_an_app_okta_does_not_know_is_an_error(okta_key_manager):
+    with pytest.raises(KeyManagerError, match="disable client failed: E0000007") as caught:
+        adapter_for(okta_key_manager).disable_client(ClientRef("0oagone", {"app_id": "0oagone"}))
+
+    assert caught.value.status == 404
+
+
+def test_a_mapped_client_is_neither_disabled_nor_enabled_by_the_portal(okta_key_manager, okta_sim):
+    adapter = adapter_for(okta_key_manager)
+    existing = adapter.register_client(cc_config(name="Made in the Okta console"))
+    mapped = adapter.map_client(existing.ref.client_id, existing.secret.value)
+    sent = len(okta_sim.requests)
+
+    with pytest.raises(KeyManagerError, match="provided as existing keys: deactivate it in the Okta admin"):
+        adapter.disable_client(mapped.ref)
+    with pytest.raises(KeyManagerError, match="activate it in the Okta admin console"):
+        adapter.enable_client(mapped.ref)
+
+    assert len(okta_sim.requests) == sent
+    assert okta_sim.clients[existing.ref.client_id].status == "ACTIVE"
+
+
+def test_disabling_with_a_refused_api_token_is_oktas_error(db, okta_sim):
+    km = make_okta_key_manager(okta_sim, credentials={"api_token": "revoked"})
+
+    with pytest.raises(KeyManagerError, match="disable client failed: E0000011"):
+        adapter_for(km).disable_client(ClientRef("0oa123", {"app_id": "0oa123"}))
+
+
 def test_tokens_need_a_custom_scope_and_okta_says_so(okta_key_manager):
     adapter = adapter_for(okta_key_manager)
     client = adapter.register_client(cc_config())

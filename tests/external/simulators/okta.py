@@ -5,6 +5,9 @@
   full replace; an unknown id → 401 ``invalid_client``), ``POST .../lifecycle/newSecret``.
 - Apps API secrets ``/api/v1/apps/{appId}/credentials/secrets``: GET, POST (at most two per app),
   ``POST .../{secretId}/lifecycle/deactivate``, DELETE (inactive secrets only).
+- Apps API lifecycle ``POST /api/v1/apps/{appId}/lifecycle/activate|deactivate`` (200 ``{}``, also when
+  already in that state; unknown app → 404 ``E0000007``). A deactivated app keeps its secrets, but
+  its client is refused at the token, introspect and revoke endpoints (401 ``invalid_client``).
 - ``/oauth2/{authServerId}/v1/token|introspect|revoke`` and the authorization server's metadata.
 Management API errors use Okta's ``errorCode``/``errorSummary``; OAuth endpoints use RFC 6749 errors.
 """
@@ -50,6 +53,7 @@ class OktaClient:
     client_id: str
     metadata: dict[str, Any]
     secrets: list[OktaSecret] = field(default_factory=list)
+    status: str = "ACTIVE"  # the app's: ACTIVE | INACTIVE
 
 
 @dataclass
@@ -81,6 +85,9 @@ class OktaSimulator(Simulator):
             "POST", f"{secrets_path}/(?P<secret_id>[^/]+)/lifecycle/deactivate", self.deactivate_secret
         )
         self.route("DELETE", f"{secrets_path}/(?P<secret_id>[^/]+)", self.delete_secret)
+        app_path = "/api/v1/apps/(?P<app_id>[^/]+)/lifecycle"
+        self.route("POST", f"{app_path}/activate", self.activate_app)
+        self.route("POST", f"{app_path}/deactivate", self.deactivate_app)
 
     @property
     def auth_server_url(self) -> str:
@@ -116,7 +123,11 @@ class OktaSimulator(Simulator):
         if creds is None:
             return None
         client = self.clients.get(creds[0])
-        if client and any(s.status == "ACTIVE" and s.value == creds[1] for s in client.secrets):
+        if (
+            client
+            and client.status == "ACTIVE"
+            and any(s.status == "ACTIVE" and s.value == creds[1] for s in client.secrets)
+        ):
             return client
         return None
 
@@ -124,7 +135,12 @@ class OktaSimulator(Simulator):
         client = self._authenticate(seen)
         if client is None:
             return json_response(
-                401, {"error": "invalid_client", "error_description": "Client authentication failed."}
+                401,
+                {
+                    "error": "invalid_client",
+                    "error_description": "Client authentication failed. Either the client or the client "
+                    "credentials are invalid.",
+                },
             )
         if seen.form.get("grant_type") not in client.metadata.get("grant_types", []):
             return json_response(
@@ -351,3 +367,18 @@ class OktaSimulator(Simulator):
             )
         client.secrets.remove(secret)
         return json_response(204)
+
+    # -- app lifecycle -----------------------------------------------------------------------
+    def activate_app(self, seen: Seen, app_id: str) -> httpx.Response:
+        client = self._app(seen, app_id)
+        if isinstance(client, httpx.Response):
+            return client
+        client.status = "ACTIVE"
+        return json_response(200, {})
+
+    def deactivate_app(self, seen: Seen, app_id: str) -> httpx.Response:
+        client = self._app(seen, app_id)
+        if isinstance(client, httpx.Response):
+            return client
+        client.status = "INACTIVE"
+        return json_response(200, {})
