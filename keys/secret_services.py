@@ -17,6 +17,10 @@ Rules, in one place:
 - Values are returned once to the caller and never stored, logged or audited; only
   ``crypto.keyed_hash(value)`` is kept. In multiple-secret mode no retrievable copy is kept at all,
   and switching the mode on destroys the copies single-secret mode kept (``secrets_mask_all``).
+- An expired secret must stop working. Where the key manager will not delete a client's last
+  active secret (Okta), ``secrets_expire`` disables the client instead and marks the key (its
+  adapter state, ``CLIENT_DISABLED_FOR_EXPIRY``); the next new secret of that key enables it again
+  (``client_enable_after_new_secret``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from keymanagers.base import ClientRef, KeyManagerAdapter, KeyManagerError, adap
 from keymanagers.models import KeyManager
 from keys.models import ApplicationKey, ConsumerSecret
 from keys.secret_selectors import ENVIRONMENT_OF, RESERVATION_TTL, secret_usage, unexpired_q
+from keys.selectors import CLIENT_DISABLED_FOR_EXPIRY
 from portal import crypto
 from portal.audit import audit
 
@@ -57,6 +62,10 @@ LIMIT_MESSAGE = "Maximum number of consumer secrets reached"
 LAST_SECRET_MESSAGE = (
     "A key must keep at least one valid secret. Create a new secret before deleting this one."
 )
+#: Adapter-state entry beside ``CLIENT_DISABLED_FOR_EXPIRY``: the remote ids of the expired secrets
+#: the key manager would not delete while they were the client's only active ones. They are deleted
+#: there before the client is enabled again, so that enabling it does not revive them.
+EXPIRED_REMOTE_SECRETS = "expired_secret_ids"
 
 
 class SecretError(Exception):
@@ -174,6 +183,11 @@ def secret_create(
 
     Raises ``SecretError`` for a rule (disabled, limit, bad input) and ``KeyManagerError`` when the
     key manager fails; in both cases nothing is left behind.
+
+    If the key's client was disabled because all its secrets expired, it is enabled again once the
+    new secret exists. That step failing does not undo the new secret (it is made and works as soon
+    as the client is enabled): the returned row's ``client_enable_error`` says what went wrong
+    (empty when nothing did), for the caller to show beside the value.
     """
     now = timezone.now()
     description = (description or "").strip()
@@ -226,7 +240,53 @@ def secret_create(
                 "secret %s: could not delete it at %s after a local failure", reservation.pk, key.key_manager
             )
         raise
+    reservation.client_enable_error = client_enable_after_new_secret(key=key, actor=actor)
     return reservation, info.value
+
+
+def client_enable_after_new_secret(*, key: ApplicationKey, actor) -> str:
+    """Enable the key's client again if ``secrets_expire`` disabled it; call once a new secret exists.
+
+    First deletes at the key manager the expired secrets it kept (now that they are no longer the
+    client's only ones), then enables the client and clears the key's mark. Returns "" when nothing
+    was needed or all went well, else a message for the developer; the mark then stays (the keys page
+    keeps its warning) and the next new secret tries again. Never raises ``KeyManagerError``.
+    """
+    # A fresh read: the run of secrets_expire that disabled the client may postdate ``key``'s load.
+    key.remote_state_encrypted = (
+        ApplicationKey.objects.filter(pk=key.pk).values_list("remote_state_encrypted", flat=True).first()
+        or ""
+    )
+    ref = ClientRef(key.consumer_key, key.get_remote_state())
+    if not ref.state.get(CLIENT_DISABLED_FOR_EXPIRY):
+        return ""
+    adapter = adapter_for(key.key_manager)
+    try:
+        for remote_id in list(ref.state.get(EXPIRED_REMOTE_SECRETS) or []):
+            try:
+                adapter.delete_secret(ref, remote_id)
+            except KeyManagerError as exc:
+                if exc.status != 404:
+                    raise
+            ref.state[EXPIRED_REMOTE_SECRETS] = [
+                r for r in ref.state[EXPIRED_REMOTE_SECRETS] if r != remote_id
+            ]
+        adapter.enable_client(ref)
+    except KeyManagerError as exc:
+        _persist_remote_state(key, ref)
+        audit(actor=actor, action="key.client_enable", key=key, outcome="failure", error=str(exc))
+        logger.warning("key %s: client not enabled again at %s: %s", key.pk, key.key_manager, exc)
+        return (
+            f"The new secret was made, but the client is still disabled at {key.key_manager}: {exc}. "
+            "The key gets no tokens until the client is enabled; create another secret to try again, "
+            "or ask an administrator."
+        )
+    ref.state.pop(CLIENT_DISABLED_FOR_EXPIRY, None)
+    ref.state.pop(EXPIRED_REMOTE_SECRETS, None)
+    with transaction.atomic():
+        _persist_remote_state(key, ref)
+        audit(actor=actor, action="key.client_enable", key=key, key_manager=key.key_manager.name)
+    return ""
 
 
 @transaction.atomic
@@ -459,6 +519,12 @@ def _reminder_email(*, owner, secrets: list[ConsumerSecret], days: int, now: dat
 EXPIRE_NOTE = (
     "expired: deleted even if it was the key's last secret, because an expired secret must stop working"
 )
+#: Added when the key manager would not delete the key's last active secret and the client was
+#: disabled instead.
+CLIENT_DISABLED_NOTE = (
+    "the key manager would not delete the client's only active secret, so the client was disabled there "
+    "(it gets no tokens) until a new secret is created for the key"
+)
 
 
 @dataclass
@@ -480,11 +546,18 @@ class ExpireResult:
     #: Expired secrets at key managers that neither enforce expiry nor can delete a secret: they
     #: may still work there, and this command cannot help (an administrator must).
     unenforceable: int = 0
+    #: Of ``expired``, the key's last secret, which the key manager would not delete: the client
+    #: was disabled there instead (the key gets no tokens until a new secret is made).
+    clients_disabled: int = 0
     failures: list[ExpireFailure] = field(default_factory=list)
 
 
 def _deletes_secrets(adapter_class: type[KeyManagerAdapter]) -> bool:
     return adapter_class.delete_secret is not KeyManagerAdapter.delete_secret
+
+
+def _disables_clients(adapter_class: type[KeyManagerAdapter]) -> bool:
+    return adapter_class.disable_client is not KeyManagerAdapter.disable_client
 
 
 def _expiry_scope() -> tuple[list[int], list[int]]:
@@ -523,6 +596,13 @@ def secrets_expire(*, now: datetime | None = None, dry_run: bool = False) -> Exp
     secret must stop working. Key managers whose adapter ``enforces_secret_expiry`` (Resident) are
     left alone. One failure does not stop the run: it is reported, its row stays, and the next run
     tries again.
+
+    Okta will not delete a client's only active secret. When the deletion fails and the key has no
+    other usable secret (none unexpired, no creation under way), the client is disabled at the key
+    manager instead (``disable_client``), the row deleted, and the key marked
+    (``CLIENT_DISABLED_FOR_EXPIRY`` and the secret's remote id in its adapter state): the keys page
+    says so, and the key's next new secret enables the client again after deleting the expired one
+    there (``client_enable_after_new_secret``).
 
     Safe to run from cron on several machines at once. Each secret is claimed in its own short
     transaction by deleting its row (skipping a row another run has locked); the key-manager call
@@ -569,26 +649,43 @@ def _expire_one(*, pk, now: datetime, result: ExpireResult) -> None:
 
     key = secret.key
     km = key.key_manager
+    adapter = adapter_for(km)
     ref = ClientRef(key.consumer_key, key.get_remote_state())
     remote = "deleted"
+    refused: KeyManagerError | None = None  # Okta's refusal to delete the last active secret
     try:
-        adapter_for(km).delete_secret(ref, secret.remote_id)
+        try:
+            adapter.delete_secret(ref, secret.remote_id)
+        except KeyManagerError as exc:
+            if exc.status == 404:
+                remote = "already deleted"
+            elif _disables_clients(type(adapter)) and not _has_usable_secret(key, now=now):
+                refused = exc
+                try:
+                    adapter.disable_client(ref)
+                except KeyManagerError as disable_exc:
+                    raise KeyManagerError(
+                        disable_exc.key_manager,
+                        disable_exc.step,
+                        f"{disable_exc.message} (after: {refused})",
+                        status=disable_exc.status,
+                    ) from disable_exc
+                remote = "client disabled"
+                _mark_client_disabled(ref, secret.remote_id)
+            else:
+                raise
     except KeyManagerError as exc:
-        if exc.status == 404:
-            remote = "already deleted"
-        else:
-            _restore(secret)
-            _persist_remote_state(key, ref)
-            logger.warning(
-                "secrets_expire: secret %s of key %s not deleted at %s: %s", pk, key.pk, km.pk, exc
-            )
-            result.failures.append(
-                ExpireFailure(secret_id=str(pk), key_id=str(key.pk), key_manager=str(km), error=str(exc))
-            )
-            return
+        _restore(secret)
+        _persist_remote_state(key, ref)
+        logger.warning("secrets_expire: secret %s of key %s not deleted at %s: %s", pk, key.pk, km.pk, exc)
+        result.failures.append(
+            ExpireFailure(secret_id=str(pk), key_id=str(key.pk), key_manager=str(km), error=str(exc))
+        )
+        return
     except BaseException:
         _restore(secret)
         raise
+    detail = {"reason": str(refused), "client": "disabled"} if refused is not None else {}
     with transaction.atomic():
         _persist_remote_state(key, ref)
         audit(
@@ -600,11 +697,31 @@ def _expire_one(*, pk, now: datetime, result: ExpireResult) -> None:
             description=secret.description,
             expires_at=secret.expires_at.isoformat(),
             remote=remote,
-            note=EXPIRE_NOTE,
+            note=f"{EXPIRE_NOTE}; {CLIENT_DISABLED_NOTE}" if detail else EXPIRE_NOTE,
+            **detail,
         )
     result.expired += 1
     if remote == "already deleted":
         result.already_gone += 1
+    elif remote == "client disabled":
+        result.clients_disabled += 1
+
+
+def _has_usable_secret(key: ApplicationKey, *, now: datetime) -> bool:
+    """Whether the key has another unexpired secret, or one being created (a fresh reservation)."""
+    return (
+        ConsumerSecret.objects.filter(key=key)
+        .filter(unexpired_q(now))
+        .filter(~Q(secret_hash="") | Q(created_at__gt=timezone.now() - RESERVATION_TTL))
+        .exists()
+    )
+
+
+def _mark_client_disabled(ref: ClientRef, remote_id: str) -> None:
+    ref.state[CLIENT_DISABLED_FOR_EXPIRY] = True
+    if remote_id:
+        kept = [r for r in ref.state.get(EXPIRED_REMOTE_SECRETS) or [] if r != remote_id]
+        ref.state[EXPIRED_REMOTE_SECRETS] = [*kept, remote_id]
 
 
 def _restore(secret: ConsumerSecret) -> None:

@@ -9,19 +9,22 @@ from __future__ import annotations
 from datetime import timedelta
 from io import StringIO
 
+import httpx
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from keymanagers.base import ADAPTERS, ClientRef, KeyManagerAdapter, KeyManagerError, adapter_for, register
 from keymanagers.models import ClientSecret, KeyManager
 from keys import secret_services as services
 from keys.models import ApplicationKey, ConsumerSecret, KeyType
+from keys.selectors import CLIENT_DISABLED_FOR_EXPIRY
 from portal.models import Application, AuditEvent
 from tests.external.conftest import make_okta_key_manager, okta_key_manager, okta_sim  # noqa: F401
-from tests.secrets.conftest import generate, reseed_migration_data
+from tests.secrets.conftest import generate, reseed_migration_data, url
 from tests.secrets.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -135,22 +138,225 @@ def test_an_expired_last_secret_is_deleted_too(application, okta_key_manager, ok
     assert "last secret" in AuditEvent.objects.get(action="secret.expire").detail["note"]
 
 
-def test_when_okta_refuses_to_deactivate_the_only_active_secret_it_is_reported_and_kept(
+def app_lifecycle(sim, key) -> list[str]:
+    """The Apps API lifecycle calls made on the key's app, in order: "deactivate" / "activate"."""
+    prefix = f"/api/v1/apps/{key.consumer_key}/lifecycle/"
+    return [s.path.removeprefix(prefix) for s in sim.sent("POST", prefix)]
+
+
+def token_answer(sim, key, value: str) -> tuple[int, dict]:
+    """What Okta's token endpoint answers the client for ``value`` (status and JSON body)."""
+    response = httpx.Client(transport=sim.transport).post(
+        f"{sim.auth_server_url}/v1/token",
+        auth=(key.consumer_key, value),
+        data={"grant_type": "client_credentials", "scope": "read"},
+    )
+    return response.status_code, response.json()
+
+
+@pytest.fixture
+def okta_key_with_only_secret_expired(application, okta_key_manager, okta_sim):  # noqa: F811
+    """An Okta key whose only secret expired an hour ago and was handled by ``secrets_expire``."""
+    key, value = okta_key(application, okta_key_manager, first_expires_in=timedelta(hours=1))
+    secret = ConsumerSecret.objects.get(key=key)
+    traveller = time_machine.travel(timezone.now() + timedelta(hours=2))
+    traveller.start()
+    assert authenticates(okta_key_manager, key, value)  # the gap: Okta knows nothing of our expiry
+    result = services.secrets_expire()
+    yield key, secret, value, result
+    traveller.stop()
+
+
+def test_an_expired_only_secret_at_okta_deactivates_the_app_instead(
+    okta_key_with_only_secret_expired,
+    okta_sim,  # noqa: F811
+):
+    key, secret, value, result = okta_key_with_only_secret_expired
+
+    assert (result.expired, result.clients_disabled, result.failures) == (1, 1, [])
+    # Okta refused to deactivate the only active secret, so the app itself was deactivated.
+    secret_path = f"/api/v1/apps/{key.consumer_key}/credentials/secrets/{secret.remote_id}{DEACTIVATE}"
+    assert [s.path for s in okta_sim.sent("POST", DEACTIVATE)] == [
+        secret_path,
+        f"/api/v1/apps/{key.consumer_key}/lifecycle/deactivate",
+    ]
+    assert okta_sim.sent("DELETE") == []
+    assert okta_sim.clients[key.consumer_key].status == "INACTIVE"
+    assert token_answer(okta_sim, key, value)[0] == 401
+    assert token_answer(okta_sim, key, value)[1]["error"] == "invalid_client"
+    # Gone from the portal; the key remembers why its client is disabled and what is left at Okta.
+    assert not ConsumerSecret.objects.filter(key=key).exists()
+    key.refresh_from_db()
+    state = key.get_remote_state()
+    assert state[CLIENT_DISABLED_FOR_EXPIRY] is True
+    assert state[services.EXPIRED_REMOTE_SECRETS] == [secret.remote_id]
+    assert state["app_id"] == key.consumer_key  # the adapter's own state is kept
+
+
+def test_the_deactivation_is_audited_with_okta_s_reason_and_no_value(okta_key_with_only_secret_expired):
+    key, secret, value, _ = okta_key_with_only_secret_expired
+
+    event = AuditEvent.objects.get(action="secret.expire")
+    assert (event.outcome, event.actor, event.secret_id, event.key_mapping_id) == (
+        AuditEvent.Outcome.SUCCESS,
+        None,
+        secret.pk,
+        key.pk,
+    )
+    assert event.detail["remote"] == "client disabled" and event.detail["client"] == "disabled"
+    assert "only active secret" in event.detail["reason"]
+    assert "must stop working" in event.detail["note"] and "client was disabled" in event.detail["note"]
+    assert value not in str(event.detail) and secret.secret_hash not in str(event.detail)
+
+
+def test_a_later_run_finds_nothing_more_to_do(okta_key_with_only_secret_expired, okta_sim):  # noqa: F811
+    before = len(okta_sim.requests)
+
+    result = services.secrets_expire()
+
+    assert (result.expired, result.clients_disabled, result.failures) == (0, 0, [])
+    assert len(okta_sim.requests) == before
+
+
+def test_a_new_secret_reactivates_the_app_and_works(okta_key_with_only_secret_expired, okta_sim, owner):  # noqa: F811
+    key, old, old_value, _ = okta_key_with_only_secret_expired
+
+    new, new_value = services.secret_create(key=key, description="after expiry", actor=owner)
+
+    assert new.client_enable_error == ""
+    # The expired secret is deleted at Okta first (allowed now that it is not the only one), then
+    # the app activated: activating first would have revived the expired secret.
+    assert remote_secret_ids(okta_sim, key) == {new.remote_id}
+    assert app_lifecycle(okta_sim, key) == ["deactivate", "activate"]
+    assert okta_sim.clients[key.consumer_key].status == "ACTIVE"
+    assert authenticates(key.key_manager, key, new_value)
+    assert token_answer(okta_sim, key, old_value)[0] == 401
+    key.refresh_from_db()
+    state = key.get_remote_state()
+    assert CLIENT_DISABLED_FOR_EXPIRY not in state and services.EXPIRED_REMOTE_SECRETS not in state
+    assert list(ConsumerSecret.objects.filter(key=key)) == [new]
+    event = AuditEvent.objects.get(action="key.client_enable")
+    assert (event.outcome, event.actor, event.key_mapping_id) == (AuditEvent.Outcome.SUCCESS, owner, key.pk)
+
+
+def test_if_okta_will_not_activate_the_app_the_new_secret_is_kept_and_the_error_shown(
+    okta_key_with_only_secret_expired,
+    okta_sim,  # noqa: F811
+    owner,
+):
+    key, _old, _old_value, _ = okta_key_with_only_secret_expired
+    okta_sim.fail(
+        "POST",
+        "/lifecycle/activate",
+        status=403,
+        body={"errorCode": "E0000006", "errorSummary": "No permission"},
+    )
+
+    new, new_value = services.secret_create(key=key, actor=owner)
+
+    assert "still disabled at Okta" in new.client_enable_error and "E0000006" in new.client_enable_error
+    assert ConsumerSecret.objects.filter(pk=new.pk).exclude(secret_hash="").exists()
+    assert okta_sim.clients[key.consumer_key].status == "INACTIVE"
+    assert not authenticates(key.key_manager, key, new_value)
+    key.refresh_from_db()
+    state = key.get_remote_state()
+    # Still marked (the keys page keeps its warning); the expired secret is already gone at Okta.
+    assert state[CLIENT_DISABLED_FOR_EXPIRY] is True and state[services.EXPIRED_REMOTE_SECRETS] == []
+    assert AuditEvent.objects.get(action="key.client_enable").outcome == AuditEvent.Outcome.FAILURE
+
+    # The next new secret tries again, and the key works with both.
+    newer, newer_value = services.secret_create(key=key, actor=owner)
+
+    assert newer.client_enable_error == ""
+    assert okta_sim.clients[key.consumer_key].status == "ACTIVE"
+    assert authenticates(key.key_manager, key, new_value) and authenticates(key.key_manager, key, newer_value)
+
+
+def test_the_new_secret_page_shows_the_activation_error_beside_the_value(
+    okta_key_with_only_secret_expired,
+    okta_sim,  # noqa: F811
+    owner_client,
+):
+    key, *_ = okta_key_with_only_secret_expired
+    okta_sim.fail(
+        "POST", "/lifecycle/activate", status=503, body={"errorCode": "E0000009", "errorSummary": "Busy"}
+    )
+
+    response = owner_client.post(url(key, "new/"), {"secret-expiry": "90"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Copy it now, it will not be shown again" in page and response.context["value"] in page
+    assert 'id="client-enable-error"' in page and "still disabled at Okta" in page
+
+
+def test_the_keys_page_warns_while_the_client_is_disabled(
+    okta_key_with_only_secret_expired,
+    owner,
+    owner_client,
+):
+    key, *_ = okta_key_with_only_secret_expired
+    keys_page = f"/applications/{key.application_id}/keys/production/?km=okta"
+    warning = "All secrets of this key expired: the client is disabled at Okta until you create a new secret."
+
+    with CaptureQueriesContext(connection) as disabled:
+        page = owner_client.get(keys_page).content.decode()
+    assert warning in page
+
+    services.secret_create(key=key, actor=owner)
+    with CaptureQueriesContext(connection) as enabled:
+        page = owner_client.get(keys_page).content.decode()
+    assert warning not in page and 'id="client-disabled"' not in page
+    # The flag is read from the key's own row: no query of its own.
+    assert len(disabled) == len(enabled)
+
+
+def test_when_okta_refuses_to_deactivate_the_app_too_the_secret_is_kept_and_reported(
     application,
     okta_key_manager,  # noqa: F811
+    okta_sim,  # noqa: F811
 ):
     key, value = okta_key(application, okta_key_manager, first_expires_in=timedelta(hours=1))
+    okta_sim.fail(
+        "POST",
+        f"/api/v1/apps/{key.consumer_key}/lifecycle/deactivate",
+        status=403,
+        body={
+            "errorCode": "E0000006",
+            "errorSummary": "You do not have permission to perform the requested action",
+        },
+    )
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
         result = services.secrets_expire()
 
-    assert result.expired == 0
-    [failure] = result.failures
-    assert failure.secret_id == str(ConsumerSecret.objects.get(key=key).pk)
-    assert failure.key_manager == "Okta"
-    assert "only active secret" in failure.error
-    # Still working at Okta, so still listed in the portal (and retried next run).
-    assert ConsumerSecret.objects.filter(key=key).count() == 1
-    assert not AuditEvent.objects.filter(action="secret.expire").exists()
+        assert (result.expired, result.clients_disabled) == (0, 0)
+        [failure] = result.failures
+        assert failure.secret_id == str(ConsumerSecret.objects.get(key=key).pk)
+        assert "E0000006" in failure.error and "only active secret" in failure.error
+        # Still working at Okta, so still listed in the portal (and retried next run).
+        assert authenticates(okta_key_manager, key, value)
+        key.refresh_from_db()
+        assert CLIENT_DISABLED_FOR_EXPIRY not in key.get_remote_state()
+        assert not AuditEvent.objects.filter(action="secret.expire").exists()
+
+        again = services.secrets_expire()
+
+    assert (again.expired, again.clients_disabled, again.failures) == (1, 1, [])
+    assert okta_sim.clients[key.consumer_key].status == "INACTIVE"
+
+
+def test_a_secret_being_created_keeps_the_app_active(application, okta_key_manager, okta_sim, owner):  # noqa: F811
+    # A developer's + New Secret is under way (its reservation row exists): the key is about to have
+    # a valid secret, so the app stays active; the next run deletes the expired one beside it.
+    key, value = okta_key(application, okta_key_manager, first_expires_in=timedelta(hours=1))
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        ConsumerSecret.objects.create(key=key, secret_hash="", created_by=owner)
+
+        result = services.secrets_expire()
+
+    assert (result.expired, result.clients_disabled, len(result.failures)) == (0, 0, 1)
+    assert app_lifecycle(okta_sim, key) == []
+    assert okta_sim.clients[key.consumer_key].status == "ACTIVE"
 
 
 def test_a_secret_already_deleted_at_okta_is_removed_locally(
@@ -296,6 +502,8 @@ def test_a_run_after_a_failure_retries_the_kept_secret(
 
     assert (first.expired, len(first.failures)) == (0, 1)
     assert (second.expired, second.failures) == (1, [])
+    # The key kept another valid secret: a failed deletion never deactivates its app.
+    assert app_lifecycle(okta_sim, key) == []
     assert not ConsumerSecret.objects.filter(pk=expiring.pk).exists()
     assert expiring.remote_id not in remote_secret_ids(okta_sim, key)
 
@@ -334,13 +542,15 @@ def test_the_command_reports_what_it_did(okta_key_with_expiring_secret):
 def test_the_command_fails_with_the_failures_listed(application, okta_key_manager):  # noqa: F811
     key, _ = okta_key(application, okta_key_manager, first_expires_in=timedelta(hours=1))
     secret = ConsumerSecret.objects.get(key=key)
+    okta_key_manager.set_credentials({"api_token": "revoked"})
+    okta_key_manager.save()
     out = StringIO()
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
         with pytest.raises(CommandError, match="1 expired secrets could not be deleted"):
             call_command("expire_secrets", stdout=out)
 
     assert f"secret {secret.pk} of key {key.pk} at Okta:" in out.getvalue()
-    assert "only active secret" in out.getvalue()
+    assert "Invalid token provided" in out.getvalue()
 
 
 def test_the_command_help_says_to_run_it_hourly_from_cron():
