@@ -18,9 +18,6 @@ ENVIRONMENTS = {"production": KeyType.PRODUCTION, "sandbox": KeyType.SANDBOX}
 #: Set in a key's adapter state while ``keys.secret_services`` keeps its client disabled at the key
 #: manager because every secret expired (Okta would not delete the last one).
 CLIENT_DISABLED_FOR_EXPIRY = "deactivated_for_expiry"
-#: Set in a key's adapter state while ``keys.secret_services`` keeps its client disabled at the key
-#: manager because every secret expired (Okta would not delete the last one).
-CLIENT_DISABLED_FOR_EXPIRY = "deactivated_for_expiry"
 
 
 def key_type_for_env(env: str) -> str:
@@ -90,12 +87,6 @@ def scopes_for_user(*, user) -> QuerySet[Scope]:
     """The scopes ``user`` may use: unrestricted ones, and those granted to any of their applications."""
     granted = Scope.applications.through.objects.filter(application__owner=user).values("scope")
     return Scope.objects.filter(Q(restricted=False) | Q(pk__in=granted)).order_by("name")
-
-
-def key_client_disabled_for_expiry(key: ApplicationKey) -> bool:
-    """Whether the key's client is disabled at its key manager because all its secrets expired.
-    Read from the key's own row (its adapter state): no query."""
-    return bool(key.get_remote_state().get(CLIENT_DISABLED_FOR_EXPIRY))
 
 
 def key_client_disabled_for_expiry(key: ApplicationKey) -> bool:
