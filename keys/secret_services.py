@@ -274,7 +274,7 @@ def client_enable_after_new_secret(*, key: ApplicationKey, actor) -> str:
         adapter.enable_client(ref)
     except KeyManagerError as exc:
         _persist_remote_state(key, ref)
-        audit(actor=actor, action="key.client_enable", key=key, outcome="failure", error=str(exc))
+        audit(actor=actor, action="keys.client_enable", key=key, outcome="failure", error=str(exc))
         logger.warning("key %s: client not enabled again at %s: %s", key.pk, key.key_manager, exc)
         return (
             f"The new secret was made, but the client is still disabled at {key.key_manager}: {exc}. "
@@ -285,7 +285,7 @@ def client_enable_after_new_secret(*, key: ApplicationKey, actor) -> str:
     ref.state.pop(EXPIRED_REMOTE_SECRETS, None)
     with transaction.atomic():
         _persist_remote_state(key, ref)
-        audit(actor=actor, action="key.client_enable", key=key, key_manager=key.key_manager.name)
+        audit(actor=actor, action="keys.client_enable", key=key, key_manager=key.key_manager.name)
     return ""
 
 

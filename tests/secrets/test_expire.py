@@ -235,7 +235,7 @@ def test_a_new_secret_reactivates_the_app_and_works(okta_key_with_only_secret_ex
     state = key.get_remote_state()
     assert CLIENT_DISABLED_FOR_EXPIRY not in state and services.EXPIRED_REMOTE_SECRETS not in state
     assert list(ConsumerSecret.objects.filter(key=key)) == [new]
-    event = AuditEvent.objects.get(action="key.client_enable")
+    event = AuditEvent.objects.get(action="keys.client_enable")
     assert (event.outcome, event.actor, event.key_mapping_id) == (AuditEvent.Outcome.SUCCESS, owner, key.pk)
 
 
@@ -262,7 +262,7 @@ def test_if_okta_will_not_activate_the_app_the_new_secret_is_kept_and_the_error_
     state = key.get_remote_state()
     # Still marked (the keys page keeps its warning); the expired secret is already gone at Okta.
     assert state[CLIENT_DISABLED_FOR_EXPIRY] is True and state[services.EXPIRED_REMOTE_SECRETS] == []
-    assert AuditEvent.objects.get(action="key.client_enable").outcome == AuditEvent.Outcome.FAILURE
+    assert AuditEvent.objects.get(action="keys.client_enable").outcome == AuditEvent.Outcome.FAILURE
 
     # The next new secret tries again, and the key works with both.
     newer, newer_value = services.secret_create(key=key, actor=owner)
