@@ -649,11 +649,11 @@ def _expire_one(*, pk, now: datetime, result: ExpireResult) -> None:
 
     key = secret.key
     km = key.key_manager
-    adapter = adapter_for(km)
     ref = ClientRef(key.consumer_key, key.get_remote_state())
     remote = "deleted"
     refused: KeyManagerError | None = None  # Okta's refusal to delete the last active secret
     try:
+        adapter = adapter_for(km)
         try:
             adapter.delete_secret(ref, secret.remote_id)
         except KeyManagerError as exc:
