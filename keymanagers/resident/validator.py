@@ -32,7 +32,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from keymanagers.callbacks import MAX_REDIRECT_URI_LENGTH, REGEXP_PREFIX, regexp_matches
 from keymanagers.models import ClientSecret, GrantType, KeyManager
-from keymanagers.resident import introspection, signing, tokens
+from keymanagers.resident import introspection, scopes, signing, tokens
 from portal import crypto
 
 # Grants a client may only use when the Resident key manager also offers them (RFC 9700).
@@ -184,6 +184,13 @@ class ResidentValidator(OAuth2Validator):
         ):
             return False
         return True
+
+    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+        # A refresh keeps only the scopes the client may still have: a restricted scope whose grant
+        # an admin removed is not carried into new access tokens.
+        original = super().get_original_scopes(refresh_token, request, *args, **kwargs)
+        names = original.split() if isinstance(original, str) else list(original or [])
+        return " ".join(n for n in names if n in set(scopes.allowed_scopes(names, request.client)))
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
         if not getattr(request.client, "is_resource_server", False):
