@@ -118,6 +118,11 @@ class GenerateSecretApi(NoStoreMixin, APIView):
         except services.SecretError as exc:
             _raise(exc)
         body = GeneratedSecretOutputSerializer({"secret": secret, "value": value}).data
+        enable_error = getattr(secret, "client_enable_error", "")
+        if enable_error:
+            # The secret exists, but the client disabled when its last secret expired could not be
+            # switched back on: say so, the developer must retry or ask an admin.
+            body["clientEnableError"] = enable_error
         return Response(body, status=status.HTTP_201_CREATED)
 
 

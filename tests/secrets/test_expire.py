@@ -24,7 +24,7 @@ from keys.models import ApplicationKey, ConsumerSecret, KeyType
 from keys.selectors import CLIENT_DISABLED_FOR_EXPIRY
 from portal.models import Application, AuditEvent
 from tests.external.conftest import make_okta_key_manager, okta_key_manager, okta_sim  # noqa: F401
-from tests.secrets.conftest import generate, reseed_migration_data, url
+from tests.secrets.conftest import api_url, generate, reseed_migration_data, url
 from tests.secrets.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -288,6 +288,32 @@ def test_the_new_secret_page_shows_the_activation_error_beside_the_value(
     page = response.content.decode()
     assert "Copy it now, it will not be shown again" in page and response.context["value"] in page
     assert 'id="client-enable-error"' in page and "still disabled at Okta" in page
+
+
+def test_the_generate_secret_api_reports_an_activation_error_beside_the_value(
+    okta_key_with_only_secret_expired,
+    okta_sim,  # noqa: F811
+    owner_client,
+):
+    key, *_ = okta_key_with_only_secret_expired
+    okta_sim.fail(
+        "POST", "/lifecycle/activate", status=503, body={"errorCode": "E0000009", "errorSummary": "Busy"}
+    )
+
+    response = owner_client.post(api_url(key, "generate-secret"), {}, content_type="application/json")
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["secretValue"] and "still disabled at Okta" in body["clientEnableError"]
+
+
+def test_the_command_says_when_a_client_was_disabled(application, okta_key_manager, okta_sim):  # noqa: F811
+    okta_key(application, okta_key_manager, first_expires_in=timedelta(hours=1))
+    out = StringIO()
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        call_command("expire_secrets", stdout=out)
+
+    assert "1 of them were a key's last secret: the client was disabled" in out.getvalue()
 
 
 def test_the_keys_page_warns_while_the_client_is_disabled(

@@ -31,6 +31,11 @@ class Command(BaseCommand):
                 f" ({result.already_gone} already gone at their key manager)" if result.already_gone else ""
             )
             self.stdout.write(self.style.SUCCESS(f"Deleted {result.expired} expired secrets{gone}."))
+            if result.clients_disabled:
+                self.stdout.write(
+                    f"{result.clients_disabled} of them were a key's last secret: the client was disabled "
+                    "at its key manager until the developer creates a new secret."
+                )
         if result.unenforceable:
             self.stdout.write(
                 self.style.WARNING(
