@@ -348,7 +348,7 @@ def test_the_openapi_document_describes_the_applications_api(anonymous_client):
     assert schema["openapi"].startswith("3.")
     paths = schema["paths"]
     assert set(paths[f"{API}/applications"]) >= {"get", "post"}
-    assert set(paths[f"{API}/applications/{{application_id}}"]) >= {"get", "put", "delete"}
+    assert set(paths[f"{API}/applications/{{applicationId}}"]) >= {"get", "put", "delete"}
     assert schema["components"]["securitySchemes"]["apiToken"] == {
         "type": "http",
         "scheme": "bearer",
