@@ -529,14 +529,19 @@ def keys_map(
 # -- update, remove, clean up ---------------------------------------------------------------------
 
 
-def keys_update(*, key: ApplicationKey, config: Mapping[str, Any], actor) -> UpdatedKeys:
+def keys_update(
+    *, key: ApplicationKey, config: Mapping[str, Any], actor, _admin_sync: bool = False
+) -> UpdatedKeys:
     """Apply a changed Key Configuration at the key manager, then locally.
 
     Some servers rotate the client secret on every update (an RFC 7592 registration policy): the
-    new secret then replaces the stored ones and is returned, to be shown once.
+    new secret then replaces the stored ones and is returned, to be shown once. ``_admin_sync``
+    (``scopes_sync`` only) also reaches a disabled key manager: a withdrawn scope grant must take
+    effect even where developers may not change keys.
     """
     key_manager = key.key_manager
-    _require_enabled(key_manager)
+    if not _admin_sync:
+        _require_enabled(key_manager)
     _require_complete(key)
     adapter = adapter_for(key_manager)
     cfg = clean_key_config(config, adapter=adapter)
@@ -677,7 +682,7 @@ def scopes_sync(*, applications: Iterable, actor=None) -> ScopesSynced:
         try:
             if not adapter_for(key.key_manager).honours_scope_grants:
                 continue
-            keys_update(key=key, config=config_from_key(key), actor=actor)
+            keys_update(key=key, config=config_from_key(key), actor=actor, _admin_sync=True)
         except (KeyManagerError, KeysError, ValidationError) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
             logger.warning("Could not give key %s its scope grants: %s", key.pk, " ".join(messages))

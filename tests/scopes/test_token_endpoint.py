@@ -174,11 +174,26 @@ def test_a_stale_grant_of_an_undefined_or_open_scope_gives_nothing_extra(client,
     assert ask(client, generated, "ghost").json()["error"] == "invalid_scope"
 
 
+def test_a_grant_reaches_keys_at_a_disabled_key_manager_too(
+    client, admin_client_, application, owner, resident, admin_scope
+):
+    generated = make_key(application, owner)
+    change_scope(admin_client_, admin_scope, applications=[str(application.pk)])
+    resident.enabled = False
+    resident.save()
+
+    # Withdrawing a grant must take effect even where developers may no longer change keys.
+    change_scope(admin_client_, admin_scope, applications=[])
+
+    assert OAuthClient.objects.get(client_id=generated.key.consumer_key).granted_scopes == []
+
+
 def test_a_grant_that_cannot_reach_a_key_is_reported_to_the_admin(
     client, admin_client_, application, owner, resident, admin_scope
 ):
     generated = make_key(application, owner)
-    resident.enabled = False
+    # The key's stored configuration no longer passes: the admin took its grant type away.
+    resident.available_grant_types = ["authorization_code"]
     resident.save()
 
     response = admin_client_.post(
@@ -189,8 +204,7 @@ def test_a_grant_that_cannot_reach_a_key_is_reported_to_the_admin(
 
     page = response.content.decode()
     assert "Scope grants not updated for Billing App (Production keys at" in page
-    assert "disabled" in page
-    # The grant is recorded; the client gets it once the key manager is enabled and synced again.
+    # The grant is recorded; the client gets it once its key is fixed and synced again.
     assert list(admin_scope.applications.all()) == [application]
     assert OAuthClient.objects.get(client_id=generated.key.consumer_key).granted_scopes == []
 
