@@ -36,7 +36,7 @@ from keymanagers.models import GrantType, KeyManager
 from keys.config import KeyConfig, clean_key_config, config_from_key, parse_seconds
 from keys.errors import KeysConflict, KeysError, KeysNotSaved, KeysPartiallyCreated
 from keys.models import ApplicationKey, ConsumerSecret, KeyType
-from keys.secret_services import MAX_EXPIRY_DAYS, secret_expiry_too_far
+from keys.secret_services import MAX_EXPIRY_DAYS, client_enable_after_new_secret, secret_expiry_too_far
 from portal import crypto
 from portal.audit import audit
 from portal.models import AuditEvent
@@ -774,6 +774,9 @@ def secret_regenerate(*, key: ApplicationKey, actor) -> str:
             key=key,
             secret_id=secret.pk,
         )
+    # A client disabled when its last secret expired (Okta) works again with the new one; if that
+    # fails, the key keeps its warning on the page and the failure is in the audit log.
+    client_enable_after_new_secret(key=key, actor=actor)
     return info.value
 
 

@@ -607,3 +607,23 @@ def test_concurrent_runs_delete_each_secret_once(owner, okta_key_manager, okta_s
     assert len(okta_sim.sent("POST", DEACTIVATE)) == 4
     assert not ConsumerSecret.objects.filter(pk__in=[s.pk for s in expiring]).exists()
     assert AuditEvent.objects.filter(action="secret.expire").count() == 4
+
+
+def test_regenerating_the_secret_also_reactivates_a_disabled_client(
+    okta_key_with_only_secret_expired,
+    okta_sim,  # noqa: F811
+    owner,
+):
+    from keys.services import secret_regenerate
+
+    key, *_ = okta_key_with_only_secret_expired
+    # The key manager went to single-secret mode since: Regenerate Consumer Secret is the way out.
+    KeyManager.objects.filter(pk=key.key_manager_id).update(multiple_secrets_enabled=False)
+    key = ApplicationKey.objects.select_related("key_manager").get(pk=key.pk)
+
+    value = secret_regenerate(key=key, actor=owner)
+
+    assert okta_sim.clients[key.consumer_key].status == "ACTIVE"
+    assert token_answer(okta_sim, key, value)[0] == 200
+    key.refresh_from_db()
+    assert CLIENT_DISABLED_FOR_EXPIRY not in key.get_remote_state()
