@@ -126,9 +126,28 @@ def test_token_endpoint_runs_a_small_constant_number_of_queries(client, make_cli
     token_request(client, registered.ref.client_id, registered.secret.value)  # warm caches
     with CaptureQueriesContext(connection) as queries:
         assert token_request(client, registered.ref.client_id, registered.secret.value).status_code == 200
-    # client, its secrets, scopes, savepoint + insert + release, DOT's app_authorized lookup; however
-    # many secrets the client has
-    assert len(queries) <= 7, [q["sql"] for q in queries]
+    # client, its secrets, savepoint + insert + release; however many secrets the client has (and no
+    # read-back of the new row: nobody listens to app_authorized)
+    assert len(queries) <= 5, [q["sql"] for q in queries]
+
+
+def test_app_authorized_is_still_sent_to_a_receiver(client, make_client):
+    from oauth2_provider.signals import app_authorized
+
+    received = []
+
+    def receiver(sender, request, token, **kwargs):
+        received.append(token)
+
+    _, registered = make_client()
+    app_authorized.connect(receiver)
+    try:
+        answer = token_request(client, registered.ref.client_id, registered.secret.value)
+    finally:
+        app_authorized.disconnect(receiver)
+
+    assert answer.status_code == 200
+    assert [t.application.client_id for t in received] == [registered.ref.client_id]
 
 
 def test_scopes_are_narrowed_to_what_was_asked(client, make_client):
