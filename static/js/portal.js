@@ -2,7 +2,10 @@
  *
  *   <button type="button" class="copy" data-copy-target="#id">Copy</button>
  *       copies the value (inputs, textareas) or the text of #id; says "Copied" for a moment.
- *   <button type="button" data-dialog-open="#dialog-id">  opens that <dialog> as a modal.
+ *   <button type="button" data-dialog-open="#dialog-id">  opens that <dialog> as a modal and focuses
+ *                                                          its [autofocus] element, else (in a dialog with
+ *                                                          a .btn-danger) its [data-dialog-close] button,
+ *                                                          else its first field or button.
  *   <button type="button" data-dialog-close>               closes the dialog it sits in.
  *   <dialog data-dialog-autoopen>                          opens on page load (e.g. a form with errors).
  *   <button type="button" data-toggle-reveal="#id">Show</button>
@@ -99,10 +102,17 @@
       return;
     }
     dialog.showModal();
-    var focus = dialog.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
-    if (focus) {
-      focus.focus();
+    focusIn(dialog).focus();
+  }
+
+  // Where the keyboard lands in a dialog just opened: what the template marked [autofocus]; in a
+  // destructive dialog the way out, so a stray Enter cancels instead of deleting; else the first field.
+  function focusIn(dialog) {
+    var target = dialog.querySelector("[autofocus]");
+    if (!target && dialog.querySelector(".btn-danger")) {
+      target = dialog.querySelector("[data-dialog-close]");
     }
+    return target || dialog.querySelector("input:not([type=hidden]), select, textarea, button") || dialog;
   }
 
   function onReveal(button) {
