@@ -9,7 +9,15 @@ from portal import services
 from portal.models import TokenType
 
 
-class ApplicationForm(forms.Form):
+class PortalForm(forms.Form):
+    """A form whose labels have no trailing colon: our pages put each label above its input."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ApplicationForm(PortalForm):
     name = forms.CharField(
         max_length=services.NAME_MAX_LENGTH,
         help_text=f"1 to {services.NAME_MAX_LENGTH} characters, unique among your applications.",
@@ -67,7 +75,7 @@ class ApplicationForm(forms.Form):
         return None
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(PortalForm):
     name = forms.CharField(
         max_length=100,
         help_text="What the token is for, e.g. “CI deploy”.",

@@ -37,7 +37,15 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-class SignupForm(UserCreationForm):
+class NoLabelSuffixMixin:
+    """Labels without a trailing colon: the account pages put each label above its input."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class SignupForm(NoLabelSuffixMixin, UserCreationForm):
     email = forms.EmailField(
         required=True,
         max_length=254,
@@ -93,7 +101,7 @@ class SigninFailureLimitMixin:
             raise
 
 
-class RateLimitedAuthenticationForm(SigninFailureLimitMixin, AuthenticationForm):
+class RateLimitedAuthenticationForm(NoLabelSuffixMixin, SigninFailureLimitMixin, AuthenticationForm):
     """The portal's sign-in form."""
 
 
