@@ -227,3 +227,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 # The admin's sign-in form counts failures like the portal's own (portal.accounts.forms).
 admin.site.login_form = RateLimitedAdminAuthenticationForm
+
+admin.site.site_header = "Developer Portal administration"
+admin.site.site_title = "Developer Portal admin"
+admin.site.index_title = "Administration"
