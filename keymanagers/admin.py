@@ -405,6 +405,14 @@ class KeyManagerAdmin(admin.ModelAdmin):
             ),
             ("Credentials (write-only, stored encrypted)", {"fields": credentials}),
         ]
+        if obj is not None and obj.is_resident:
+            # The built-in server's endpoints are the portal's own (derived from SITE_URL), it is
+            # reached in-process and holds no admin credentials: those fieldsets would only mislead.
+            fieldsets = [
+                fs
+                for fs in fieldsets
+                if fs[0] not in ("Endpoints", "Connection") and fs[1]["fields"] is not credentials
+            ]
         if obj is not None:
             fieldsets.append(("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}))
         return fieldsets

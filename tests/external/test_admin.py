@@ -389,3 +389,49 @@ def test_developers_cannot_reach_the_key_manager_admin(owner_client, db, oidc_pe
         assert owner_client.get(url).status_code == 302  # to the admin login
     response = owner_client.post(reverse("admin:keymanagers_keymanager_test_connection", args=[km.pk]))
     assert response.status_code == 302
+
+
+def test_the_resident_change_page_hides_endpoints_connection_and_credentials_and_still_saves(
+    admin_client_, db, oidc_peer
+):
+    resident = KeyManager.objects.get(type="resident")
+    resident.token_endpoint = "https://kept.example/oauth2/token"
+    resident.config = {"resource": "https://api.example"}
+    resident.save()
+
+    page = admin_client_.get(change_url(resident)).content.decode()
+
+    assert 'name="display_name"' in page
+    assert 'name="available_grant_types"' in page
+    for hidden in ('name="token_endpoint"', 'name="well_known_url"', 'name="config"', 'name="timeout"'):
+        assert hidden not in page
+    assert 'name="initial_access_token"' not in page
+    assert "Credentials (write-only" not in page
+    # An external key manager still shows all of them.
+    external = admin_client_.get(change_url(make_dcr_key_manager(oidc_peer))).content.decode()
+    for shown in ('name="token_endpoint"', 'name="config"', 'name="initial_access_token"'):
+        assert shown in external
+
+    response = admin_client_.post(
+        change_url(resident),
+        {
+            "name": resident.name,
+            "display_name": "Built-in server",
+            "enabled": "on",
+            "order": "0",
+            "description": "",
+            "available_grant_types": ["client_credentials"],
+            "token_format": "DIRECT",
+            "enable_oauth_app_creation": "on",
+            "enable_token_generation": "on",
+            "secret_count": "",
+        },
+    )
+
+    assert response.status_code == 302, errors_of(response)
+    resident.refresh_from_db()
+    assert resident.display_name == "Built-in server"
+    assert resident.available_grant_types == ["client_credentials"]
+    # What the page no longer shows is left as it was.
+    assert resident.token_endpoint == "https://kept.example/oauth2/token"
+    assert resident.config == {"resource": "https://api.example"}
