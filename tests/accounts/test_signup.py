@@ -110,3 +110,11 @@ def test_the_signup_links_disappear_when_signup_is_switched_off(client, settings
     settings.PORTAL_SIGNUP_ENABLED = False
 
     assert 'href="/accounts/signup/"' not in client.get("/accounts/login/").content.decode()
+
+
+def test_sign_up_and_sign_in_labels_have_no_trailing_colon():
+    from portal.accounts.forms import RateLimitedAuthenticationForm, SignupForm
+
+    signup, signin = SignupForm(), RateLimitedAuthenticationForm()
+    assert signup["email"].label_tag() == '<label for="id_email">Email</label>'
+    assert signin["username"].label_tag() == '<label for="id_username">Username</label>'

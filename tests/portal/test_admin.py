@@ -183,3 +183,20 @@ def test_the_token_type_is_read_only_in_the_admin_once_an_application_exists(adm
     form = admin_client_.get(change).context["adminform"].form
 
     assert "token_type" not in form.fields
+
+
+def test_the_admin_wears_the_portals_name_and_logo(admin_client_):
+    text = admin_client_.get("/admin/").text
+    assert "<title>Administration | Developer Portal admin</title>" in text
+    assert "Developer Portal administration</a>" in text
+    assert "Django administration" not in text
+    assert '<link rel="icon" href="/static/img/logo.svg" type="image/svg+xml">' in text
+    # Personal tokens are "API tokens" in the admin too, not "Api tokens".
+    assert ">API tokens</a>" in text
+    assert ApiToken._meta.verbose_name == "API token"
+
+
+def test_the_admin_sign_in_page_has_the_portals_header_too(client, db):
+    text = client.get("/admin/login/").text
+    assert "Developer Portal administration" in text
+    assert 'href="/static/img/logo.svg"' in text

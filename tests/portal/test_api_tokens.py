@@ -257,3 +257,18 @@ def test_the_page_links_to_the_api_documentation(owner_client):
     response = owner_client.get("/api-tokens/")
     assert f'href="{API}/docs/"' in response.text
     assert f'href="{API}/openapi.json"' in response.text
+
+
+def test_the_revoke_dialog_puts_a_focused_cancel_before_revoke(owner_client, owner_token):
+    text = owner_client.get("/api-tokens/").text
+    dialog = text[text.index(f'<dialog id="revoke-{owner_token[0].pk}">') :]
+    dialog = dialog[: dialog.index("</dialog>")]
+    assert '<button type="button" class="btn" data-dialog-close autofocus>Cancel</button>' in dialog
+    assert dialog.index(">Cancel<") < dialog.index(">Revoke<")
+
+
+def test_the_tokens_table_scrolls_inside_its_card_and_labels_have_no_colon(owner_client, owner_token):
+    text = owner_client.get("/api-tokens/").text
+    assert re.search(r'<div class="table-wrap">\s*<table class="table">', text)
+    assert '<label for="id_name">Name</label>' in text
+    assert '<label for="id_days">Expires in</label>' in text

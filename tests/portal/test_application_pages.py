@@ -311,3 +311,52 @@ def test_a_failing_key_manager_keeps_the_application_and_says_why(owner_client, 
 def test_deleting_needs_a_post_with_csrf(csrf_owner_client, application):
     assert csrf_owner_client.post(detail_url(application) + "delete/").status_code == 403
     assert Application.objects.filter(pk=application.pk).exists()
+
+
+# -- navigation and layout ------------------------------------------------------------------------
+
+
+def breadcrumbs(html: str) -> str:
+    match = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S)
+    assert match, "the page has no breadcrumbs"
+    return re.sub(r"\s+", " ", match.group(0))
+
+
+def test_the_overview_has_breadcrumbs_back_to_the_list(owner_client, application):
+    crumbs = breadcrumbs(owner_client.get(detail_url(application)).text)
+    assert '<a href="/applications/">Applications</a>' in crumbs
+    assert '<span aria-current="page">Weather App</span>' in crumbs
+
+
+def test_the_edit_form_has_breadcrumbs_to_the_application_and_cancel_before_save(owner_client, application):
+    text = owner_client.get(detail_url(application) + "edit/").text
+    crumbs = breadcrumbs(text)
+    assert f'<a href="{detail_url(application)}">Weather App</a>' in crumbs
+    assert '<span aria-current="page">Edit</span>' in crumbs
+    actions = text[text.index('class="form-actions"') :]
+    assert actions.index(">Cancel<") < actions.index(">Save<")
+
+
+def test_the_create_form_puts_cancel_before_create_and_labels_have_no_colon(owner_client):
+    text = owner_client.get("/applications/new/").text
+    actions = text[text.index('class="form-actions"') :]
+    assert actions.index(">Cancel<") < actions.index(">Create<")
+    assert '<label for="id_name">Name</label>' in text
+    assert "Name:" not in text
+    assert '<span aria-current="page">New application</span>' in breadcrumbs(text)
+
+
+def test_the_delete_confirmation_has_breadcrumbs_and_cancel_before_delete(owner_client, application):
+    text = owner_client.get(detail_url(application) + "delete/").text
+    crumbs = breadcrumbs(text)
+    assert f'<a href="{detail_url(application)}">Weather App</a>' in crumbs
+    assert '<span aria-current="page">Delete</span>' in crumbs
+    actions = text[text.index('class="form-actions"') :]
+    assert actions.index(">Cancel<") < actions.index(">Delete application<")
+
+
+def test_tables_sit_in_a_scrolling_wrapper_on_the_list_and_the_overview(owner_client, application, make_key):
+    make_key(application)
+    for url in ("/applications/", detail_url(application)):
+        text = owner_client.get(url).text
+        assert re.search(r'<div class="table-wrap">\s*<table class="table">', text), url

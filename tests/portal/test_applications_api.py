@@ -369,3 +369,11 @@ def test_the_swagger_ui_is_served_offline_without_inline_code(anonymous_client):
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
     assert f"{API}/openapi.json" in script.content.decode()
+
+
+def test_the_swagger_ui_links_back_to_the_portal_with_styles_from_our_file(anonymous_client):
+    html = anonymous_client.get(f"{API}/docs/").content.decode()
+    assert '<header class="portal-back">' in html
+    assert '<a href="/"><span aria-hidden="true">←</span> Developer Portal</a>' in html
+    assert '<link rel="stylesheet" href="/static/css/swagger.css">' in html
+    assert "style=" not in html
