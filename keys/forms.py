@@ -25,11 +25,13 @@ from keys.config import (
 from keys.secret_services import MAX_EXPIRY_DAYS
 from keys.services import DESCRIPTION_MAX_LENGTH
 
+# Short, under the fieldset legend "Token expiry times (seconds)": long labels wrap to two lines
+# in a narrow column and push their inputs out of line with the others.
 EXPIRY_LABELS = {
-    "application_access_token_expiry_time": "Application access token expiry time",
-    "user_access_token_expiry_time": "User access token expiry time",
-    "refresh_token_expiry_time": "Refresh token expiry time",
-    "id_token_expiry_time": "ID token expiry time",
+    "application_access_token_expiry_time": "Application token",
+    "user_access_token_expiry_time": "User token",
+    "refresh_token_expiry_time": "Refresh token",
+    "id_token_expiry_time": "ID token",
 }
 SECRET_EXPIRY_CHOICES = [
     ("30", "30 days"),
@@ -41,6 +43,24 @@ SECRET_EXPIRY_CHOICES = [
 ]
 # Ticked on a fresh form: what most server-to-server applications need, nothing that needs a callback.
 DEFAULT_GRANT_TYPES = (GrantType.CLIENT_CREDENTIALS, GrantType.REFRESH_TOKEN)
+
+
+class NoColonLabels:
+    """Labels without Django's trailing colon (``label_suffix``), as in the rest of the portal."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+def focus_first_error(form: forms.Form | None) -> None:
+    """Give the first field with an error ``autofocus``, so the browser (or the dialog that opens
+    on load) puts the cursor where the fix is needed."""
+    if form is None or not form.is_bound or not form.errors:
+        return
+    name = next((n for n in form.fields if n in form.errors), None)
+    if name is not None:
+        form.fields[name].widget.attrs["autofocus"] = True
 
 
 def put_errors(form: forms.Form, error: ValidationError) -> None:
@@ -58,7 +78,7 @@ def put_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field, message)
 
 
-class KeyConfigForm(forms.Form):
+class KeyConfigForm(NoColonLabels, forms.Form):
     """Key Configurations: grant types, callback URL, expiry times, PKCE, public client."""
 
     grant_types = forms.MultipleChoiceField(
@@ -203,7 +223,7 @@ class GenerateKeysForm(KeyConfigForm):
         return timezone.now() + timedelta(days=days)
 
 
-class MapKeysForm(forms.Form):
+class MapKeysForm(NoColonLabels, forms.Form):
     """Provide Existing OAuth Keys."""
 
     consumer_key = forms.CharField(label="Consumer key", max_length=255)
@@ -212,7 +232,7 @@ class MapKeysForm(forms.Form):
     )
 
 
-class TokenForm(forms.Form):
+class TokenForm(NoColonLabels, forms.Form):
     """Generate Access Token: scopes, validity, the secret where the portal cannot look it up."""
 
     scopes = forms.MultipleChoiceField(label="Scopes", required=False, widget=forms.SelectMultiple)

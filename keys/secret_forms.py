@@ -38,6 +38,7 @@ class SecretCreateForm(forms.Form):
     )
 
     def __init__(self, *args, prefix: str | None = None, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # labels end without a colon
         super().__init__(*args, prefix=prefix, **kwargs)
         # Ids stay unique when the form appears once per key on a page.
         self.fields["expiry"].widget.attrs["data-secret-expiry"] = ""

@@ -4,9 +4,13 @@ Secrets and tokens are shown once, in the response to the POST that made them (n
 the session or a redirect); everything else redirects after a successful POST. Every page here
 may carry a secret (a rotated or revealable one, a token), so none may be cached (``never_cache``).
 A service's refusal is answered by ``_refused``, with the status the REST API would give.
+A GET on an action URL (a reload, a bookmark, a shared link) redirects to the keys page.
 """
 
 from __future__ import annotations
+
+import shlex
+from urllib.parse import quote as urlquote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,13 +21,20 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from keymanagers.base import KeyManagerError, NotSupported, adapter_for
 from keymanagers.models import GrantType
 from keys import selectors, services
 from keys.errors import KeysError
-from keys.forms import GenerateKeysForm, KeyConfigForm, MapKeysForm, TokenForm, put_errors
+from keys.forms import (
+    GenerateKeysForm,
+    KeyConfigForm,
+    MapKeysForm,
+    TokenForm,
+    focus_first_error,
+    put_errors,
+)
 from keys.models import ApplicationKey, KeyType
 from portal import crypto
 from portal.selectors import application_get
@@ -44,7 +55,14 @@ def _secrets_panel(key) -> dict:
 
 def _page_url(application, env: str, km_name: str | None = None) -> str:
     url = reverse("application_keys", kwargs={"application_id": application.pk, "env": env})
-    return f"{url}?km={km_name}" if km_name else url
+    return f"{url}?km={urlquote(km_name)}" if km_name else url
+
+
+#: The forms of the keys page that a POST may send back with errors.
+FORM_NAMES = ("generate_form", "map_form", "update_form", "token_form")
+#: Shown under the consumer secret field of Generate Access Token while the one-time box is on
+#: the page: the value to paste is right there, and the page cannot show it again.
+PASTE_HINT = "Paste the consumer secret shown above."
 
 
 def _key_manager(name: str):
@@ -65,9 +83,11 @@ def _key(request, application_id, env, key_id):
 
 
 def _curl(token_endpoint: str, consumer_key: str) -> str:
+    # Quoted for the shell, so the command pastes as it is (``<`` and ``>`` are redirections).
+    credentials = shlex.quote(f"{consumer_key}:<CONSUMER_SECRET>")
     return (
-        f"curl -X POST {token_endpoint or '<TOKEN_ENDPOINT>'} \\\n"
-        f"  -u {consumer_key}:<CONSUMER_SECRET> \\\n"
+        f"curl -X POST {shlex.quote(token_endpoint or '<TOKEN_ENDPOINT>')} \\\n"
+        f"  -u {credentials} \\\n"
         '  -d "grant_type=client_credentials"'
     )
 
@@ -119,8 +139,14 @@ def _render(request, application, env: str, *, km_name: str | None = None, statu
         "key_managers": key_managers,
         "km": km,
         "key": None,
+        # The address bar shows this page's own URL after a POST (static/js/keys.js), so that
+        # reloading does not send the POST again.
+        "canonical_url": _page_url(application, env, km.name if km else None),
         **extra,
     }
+    for name in FORM_NAMES:
+        if name in ctx:
+            focus_first_error(ctx[name])
     if km is None:
         return render(request, "keys/page.html", ctx, status=status)
 
@@ -172,6 +198,10 @@ def _render(request, application, env: str, *, km_name: str | None = None, statu
             needs_secret=not stored_secret,
             validity_default=key.application_access_token_expiry_time,
         )
+    token_form = ctx.get("token_form")
+    once_secret = ctx.get("new_secret") or getattr(ctx.get("generated"), "consumer_secret", "")
+    if token_form is not None and once_secret and "consumer_secret" in token_form.fields:
+        token_form.fields["consumer_secret"].help_text = PASTE_HINT
     return render(request, "keys/page.html", ctx, status=status)
 
 
@@ -184,9 +214,11 @@ def keys_page(request, application_id, env):
 
 @login_required
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def keys_generate(request, application_id, env, km):
     application = application_get(user=request.user, application_id=application_id)
+    if request.method == "GET":
+        return redirect(_page_url(application, env, km))
     key_type = selectors.key_type_for_env(env)
     key_manager = _key_manager(km)
     try:
@@ -215,9 +247,11 @@ def keys_generate(request, application_id, env, km):
 
 @login_required
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def keys_map(request, application_id, env, km):
     application = application_get(user=request.user, application_id=application_id)
+    if request.method == "GET":
+        return redirect(_page_url(application, env, km))
     key_type = selectors.key_type_for_env(env)
     key_manager = _key_manager(km)
     form = MapKeysForm(request.POST, prefix="map")
@@ -240,10 +274,12 @@ def keys_map(request, application_id, env, km):
 
 @login_required
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def keys_update(request, application_id, env, key_id):
     application, key = _key(request, application_id, env, key_id)
     km = key.key_manager.name
+    if request.method == "GET":
+        return redirect(_page_url(application, env, km))
     try:
         adapter = adapter_for(key.key_manager)
     except KeyManagerError as exc:
@@ -297,10 +333,12 @@ def secret_regenerate(request, application_id, env, key_id):
 
 @login_required
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def token_generate(request, application_id, env, key_id):
     application, key = _key(request, application_id, env, key_id)
     km = key.key_manager.name
+    if request.method == "GET":
+        return redirect(_page_url(application, env, km))
     stored = services.stored_secret_value(key)
     form = TokenForm(
         request.POST,
@@ -331,10 +369,12 @@ def token_generate(request, application_id, env, key_id):
 
 @login_required
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def keys_clean_up(request, application_id, env, key_id):
     application, key = _key(request, application_id, env, key_id)
     km = key.key_manager.name
+    if request.method == "GET":
+        return redirect(_page_url(application, env, km))
     try:
         services.keys_clean_up(key=key, actor=request.user)
     except SERVICE_ERRORS as exc:

@@ -257,7 +257,8 @@ def test_the_page_shows_endpoints_actions_and_the_curl_command(owner_client, app
     assert 'id="curl-dialog"' in page
     curl = re.search(r'<pre id="curl-command">([^<]+)</pre>', page).group(1)
     assert f"curl -X POST {settings.SITE_URL}/oauth2/token" in curl
-    assert f"-u {key.consumer_key}:&lt;CONSUMER_SECRET&gt;" in curl
+    # Quoted, so that the command pastes into a shell as it is (< and > are redirections there).
+    assert f"-u &#x27;{key.consumer_key}:&lt;CONSUMER_SECRET&gt;&#x27; \\" in curl
     assert "grant_type=client_credentials" in curl
     assert key_url("keys_remove", key) in page
 
@@ -456,10 +457,10 @@ def test_state_changes_need_the_csrf_token(csrf_owner_client, application, resid
 
 def test_state_changes_are_posts_only(owner_client, application, resident, owner):
     key = make_key(application, resident, owner).key
-    assert owner_client.get(generate_url(application)).status_code == 405
-    assert owner_client.get(key_url("keys_token", key)).status_code == 405
-    assert owner_client.get(key_url("keys_update", key)).status_code == 405
-    assert owner_client.get(key_url("keys_clean_up", key)).status_code == 405
+    for url in (generate_url(application), key_url("keys_token", key), key_url("keys_update", key)):
+        assert owner_client.put(url).status_code == 405
+        assert owner_client.delete(url).status_code == 405
+    assert ApplicationKey.objects.filter(pk=key.pk).exists()
 
 
 # -- query counts ------------------------------------------------------------------------------------

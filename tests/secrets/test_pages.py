@@ -316,8 +316,10 @@ def test_the_panel_renders_from_prefetched_secrets_without_queries(
     assert page.count("••••••••") == 10
     assert "Showing 10 of 13 valid secrets." in page
     assert 'id="new-secret-' in page and 'id="delete-secret-' in page
-    # Back to the keys page's tab, not to whatever URL rendered the panel.
-    assert f'name="next" value="/applications/{application.pk}/keys/production/?km=Resident"' in page
+    # Back to the keys page's tab and this panel, not to whatever URL rendered the panel.
+    keys_page = f"/applications/{application.pk}/keys/production/?km=Resident#secrets-title-{key.pk}"
+    assert f'name="next" value="{keys_page}"' in page
+    assert f'id="secrets-title-{key.pk}"' in page
 
 
 def test_the_panel_disables_new_secret_at_the_limit(application, resident, owner):
