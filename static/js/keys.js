@@ -3,6 +3,11 @@
  *   <fieldset data-redirect-grants="authorization_code implicit"> holds the grant-type checkboxes;
  *   the form's <input data-callback-url> is enabled and required only while one of those is ticked.
  *   <select name="…secret_expiry"> shows the row marked data-custom-days only for "custom".
+ *   "Support PKCE Plain Text" (…pkce_support_plain) is unticked and disabled while "Enable PKCE"
+ *   (…pkce_mandatory) is unticked: plain only means something with PKCE.
+ *   <… data-canonical-url="/applications/…/keys/production/?km=…"> puts the page's own URL in the
+ *   address bar after a POST rendered it at an action URL, so that a reload does not post again.
+ *   A dialog opened on load (a form with errors) focuses its [autofocus] field, the one to fix.
  */
 (function () {
   "use strict";
@@ -39,24 +44,63 @@
     }
   }
 
-  function syncAll() {
-    document.querySelectorAll("form.keys-config").forEach(function (form) {
-      syncCallback(form);
-      syncExpiry(form);
-    });
+  function syncPkce(form) {
+    var pkce = form.querySelector("input[type=checkbox][name$=pkce_mandatory]");
+    var plain = form.querySelector("input[type=checkbox][name$=pkce_support_plain]");
+    if (!pkce || !plain) {
+      return;
+    }
+    if (!pkce.checked) {
+      plain.checked = false;
+    }
+    plain.disabled = !pkce.checked;
+  }
+
+  function sync(form) {
+    syncCallback(form);
+    syncExpiry(form);
+    syncPkce(form);
+  }
+
+  function showCanonicalUrl() {
+    var holder = document.querySelector("[data-canonical-url]");
+    var url = holder && holder.getAttribute("data-canonical-url");
+    if (!url || !window.history || typeof window.history.replaceState !== "function") {
+      return;
+    }
+    var target = new URL(url, window.location.href);
+    if (!target.hash && window.location.hash) {
+      target.hash = window.location.hash; // e.g. #key-configuration after an Update with errors
+    }
+    if (target.origin === window.location.origin && target.href !== window.location.href) {
+      window.history.replaceState(null, "", target.href);
+    }
+  }
+
+  function focusOpenDialog() {
+    // portal.js focuses a dialog's first field; the field with the error is the one to fix.
+    var field = document.querySelector("dialog[open] [autofocus]");
+    if (field) {
+      field.focus();
+    }
+  }
+
+  function init() {
+    showCanonicalUrl();
+    document.querySelectorAll("form.keys-config").forEach(sync);
+    focusOpenDialog();
   }
 
   document.addEventListener("change", function (event) {
     var form = event.target.closest("form.keys-config");
     if (form) {
-      syncCallback(form);
-      syncExpiry(form);
+      sync(form);
     }
   });
 
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", syncAll);
+    document.addEventListener("DOMContentLoaded", init);
   } else {
-    syncAll();
+    init();
   }
 })();

@@ -34,7 +34,9 @@
 
   function openModal(dialog) {
     dialog.showModal();
-    var focus = dialog.querySelector("input:not([type=hidden]), select, button");
+    // [autofocus] first: a destructive dialog focuses Cancel, not its destructive button.
+    var focus =
+      dialog.querySelector("[autofocus]") || dialog.querySelector("input:not([type=hidden]), select, button");
     if (focus) {
       focus.focus();
     }
