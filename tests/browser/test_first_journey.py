@@ -12,6 +12,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from keymanagers.models import KeyManager
+from keys.models import Scope
+from portal import services
 from portal.models import Application
 from tests.browser.conftest import BROWSER_DB, screenshot
 from tests.conftest import PASSWORD
@@ -155,3 +158,95 @@ def test_pages_fit_a_phone_screen_without_sideways_scrolling(page, signed_in_pag
     expect(page.locator("nav.mainnav >> text=Applications")).to_be_visible()
     expect(page.locator(".user-menu summary")).to_be_visible()
     screenshot(page, "phone" + path.rstrip("/").replace("/", "-"))
+
+
+def _fits_a_phone(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{page.url} is {width}px wide on a 390px screen"
+
+
+def test_keys_overview_and_tokens_pages_fit_a_phone_once_they_hold_keys_and_tokens(
+    page, signed_in_page, owner
+):
+    # Transactional tests flush what the data migrations made: put back Resident and the default scope.
+    KeyManager.objects.get_or_create(
+        name="Resident",
+        defaults={
+            "display_name": "Resident Key Manager",
+            "type": "resident",
+            "order": 0,
+            "available_grant_types": ["client_credentials", "refresh_token", "authorization_code"],
+        },
+    )
+    Scope.objects.get_or_create(name="default", defaults={"display_name": "Default"})
+    application = services.application_create(
+        owner=owner, name="Weather App with a long name", token_type="JWT"
+    )
+    services.api_token_create(user=owner, name="CI deploy from the nightly pipeline", days=30)
+    signed_in_page(owner)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto(f"/applications/{application.pk}/keys/production/")
+    page.click("button:has-text('Generate Keys')")
+    expect(page.locator(".secret-once")).to_contain_text("it will not be shown again")
+    _fits_a_phone(page)
+    # Every tab stays on screen: the tabs wrap instead of hiding "Sandbox Keys" past the edge.
+    sandbox_tab = page.locator("nav.tabs >> text=Sandbox Keys")
+    expect(sandbox_tab).to_be_in_viewport(ratio=1)
+    screenshot(page, "phone-keys-generated")
+
+    page.goto(f"/applications/{application.pk}/")
+    expect(page.locator(".table-wrap table")).to_contain_text("Production")
+    _fits_a_phone(page)
+    # The table runs edge to edge in its card, as on a wide screen.
+    card, wrap = (page.locator(sel).bounding_box() for sel in (".card:has(.table-wrap)", ".card .table-wrap"))
+    assert abs((card["x"] + card["width"]) - (wrap["x"] + wrap["width"])) <= 2
+    screenshot(page, "phone-application-detail")
+
+    page.goto("/api-tokens/")
+    expect(page.locator(".table-wrap table")).to_contain_text("CI deploy")
+    _fits_a_phone(page)
+    # The table scrolls inside its wrapper; its Revoke button is still reachable, and its dialog
+    # (in the top layer) is not clipped by the wrapper.
+    revoke = page.locator(".table-wrap button[data-dialog-open]")
+    revoke.scroll_into_view_if_needed()
+    expect(revoke).to_be_in_viewport()
+    revoke.click()
+    expect(page.locator("dialog[open] button[type=submit]")).to_be_in_viewport(ratio=1)
+    screenshot(page, "phone-api-tokens")
+
+
+def test_a_destructive_dialog_opens_with_cancel_focused_so_enter_does_not_destroy(
+    page, signed_in_page, owner
+):
+    row, _value = services.api_token_create(user=owner, name="ci", days=30)
+    signed_in_page(owner)
+    page.goto("/api-tokens/")
+
+    page.click(f"button[data-dialog-open='#revoke-{row.pk}']")
+    dialog = page.locator(f"#revoke-{row.pk}")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[data-dialog-close]")).to_be_focused()
+    page.keyboard.press("Enter")  # activates the focused Cancel
+    expect(dialog).to_be_hidden()
+    assert owner.api_tokens.filter(pk=row.pk).exists()
+
+    # A dialog without [autofocus] but with a danger button gets the same treatment from portal.js;
+    # one without a danger button focuses its first field.
+    page.evaluate(
+        """() => {
+        document.querySelector('main').insertAdjacentHTML('beforeend', `
+          <button type="button" id="open-danger" data-dialog-open="#danger">Delete</button>
+          <dialog id="danger"><div><p>Delete it?</p>
+            <button type="button" class="btn btn-danger" id="do-it">Delete</button>
+            <button type="button" class="btn" data-dialog-close id="keep">Cancel</button></div></dialog>
+          <button type="button" id="open-plain" data-dialog-open="#plain">Rename</button>
+          <dialog id="plain"><div><input id="new-name">
+            <button type="button" data-dialog-close>Cancel</button></div></dialog>`);
+      }"""
+    )
+    page.click("#open-danger")
+    expect(page.locator("#keep")).to_be_focused()
+    page.keyboard.press("Escape")
+    page.click("#open-plain")
+    expect(page.locator("#new-name")).to_be_focused()
