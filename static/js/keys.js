@@ -7,7 +7,8 @@
  *   (…pkce_mandatory) is unticked: plain only means something with PKCE.
  *   <… data-canonical-url="/applications/…/keys/production/?km=…"> puts the page's own URL in the
  *   address bar after a POST rendered it at an action URL, so that a reload does not post again.
- *   A dialog opened on load (a form with errors) focuses its [autofocus] field, the one to fix.
+ *   A form sent back with errors focuses its [autofocus] field (the first one to fix), also in a
+ *   dialog opened on load.
  */
 (function () {
   "use strict";
@@ -69,18 +70,25 @@
       return;
     }
     var target = new URL(url, window.location.href);
-    if (!target.hash && window.location.hash) {
-      target.hash = window.location.hash; // e.g. #key-configuration after an Update with errors
+    // Keep the action's anchor where it names something on this page (#key-configuration after
+    // an Update with errors), not where the answer no longer has it (#generate-keys once generated).
+    var hash = window.location.hash;
+    if (!target.hash && hash && document.getElementById(decodeURIComponent(hash.slice(1)))) {
+      target.hash = hash;
     }
     if (target.origin === window.location.origin && target.href !== window.location.href) {
       window.history.replaceState(null, "", target.href);
     }
   }
 
-  function focusOpenDialog() {
-    // portal.js focuses a dialog's first field; the field with the error is the one to fix.
-    var field = document.querySelector("dialog[open] [autofocus]");
-    if (field) {
+  function focusFieldToFix() {
+    // The server marks the first field with an error [autofocus]. portal.js focuses a dialog's
+    // first field instead, and the browser skips autofocus when the URL has an anchor
+    // (#key-configuration): focus it here.
+    var field =
+      document.querySelector("dialog[open] [autofocus]") ||
+      document.querySelector("[autofocus][aria-invalid=true]");
+    if (field && !field.closest("dialog:not([open])") && document.activeElement !== field) {
       field.focus();
     }
   }
@@ -88,7 +96,11 @@
   function init() {
     showCanonicalUrl();
     document.querySelectorAll("form.keys-config").forEach(sync);
-    focusOpenDialog();
+    focusFieldToFix();
+    // Chromium clears the focus when it scrolls to the URL's anchor, once the page has loaded.
+    window.addEventListener("load", function () {
+      window.setTimeout(focusFieldToFix, 0);
+    });
   }
 
   document.addEventListener("change", function (event) {

@@ -6,6 +6,8 @@ The ``page`` fixture fails the test on any console error or CSP violation.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import settings
 from playwright.sync_api import expect
@@ -96,7 +98,7 @@ def test_generate_keys_copy_the_token_then_sandbox_token_and_curl(
     curl = page.locator("#curl-command")
     expect(curl).to_be_visible()
     expect(curl).to_contain_text(f"curl -X POST {settings.SITE_URL}/oauth2/token")
-    expect(curl).to_contain_text(f"-u {sandbox.consumer_key}:<CONSUMER_SECRET>")
+    expect(curl).to_contain_text(f"-u '{sandbox.consumer_key}:<CONSUMER_SECRET>'")
     expect(curl).to_contain_text('-d "grant_type=client_credentials"')
     screenshot(page, "keys-curl-dialog")
     page.click("#curl-dialog button:has-text('Close')")
@@ -115,3 +117,65 @@ def test_a_form_error_keeps_the_page_usable(signed_in_page, owner, application):
     page.browser_errors[:] = [e for e in page.browser_errors if "status of 400 (Bad Request)" not in e]
     screenshot(page, "keys-form-error")
     assert not ApplicationKey.objects.exists()
+
+
+def test_after_generate_the_one_time_values_survive_the_token_dialog_and_a_reload_does_not_post(
+    signed_in_page, owner, application
+):
+    page = signed_in_page(owner)
+    keys_page = f"/applications/{application.pk}/keys/production/?km=Resident"
+    page.goto(f"/applications/{application.pk}/keys/production/")
+    # Support PKCE Plain Text only means something with PKCE: off and unticked until it is on.
+    pkce = page.locator("input[name=pkce_mandatory]")
+    plain = page.locator("input[name=pkce_support_plain]")
+    expect(plain).to_be_disabled()
+    pkce.check()
+    expect(plain).to_be_enabled()
+    plain.check()
+    pkce.uncheck()
+    expect(plain).to_be_disabled()
+    expect(plain).not_to_be_checked()
+
+    page.click("button:has-text('Generate Keys')")
+    once = page.locator(".secret-once")
+    expect(once).to_contain_text("Copy it now, it will not be shown again")
+    # The address bar shows the keys page, not the action URL the form posted to.
+    expect(page).to_have_url(re.compile(re.escape(keys_page) + "$"))
+    secret = page.locator("#generated-secret").inner_text()
+
+    page.click("button:has-text('Generate Access Token')")
+    dialog = page.locator("#token-dialog")
+    expect(dialog).to_contain_text("Paste the consumer secret shown above.")
+    dialog.locator("input[name=token-consumer_secret]").fill("")
+    dialog.locator("button[type=submit]").click()
+    # The browser stops the empty required field: no POST, the one-time box is still there.
+    expect(dialog).to_be_visible()
+    assert dialog.locator("input[name=token-consumer_secret]").evaluate("el => el.validity.valueMissing")
+    expect(page.locator("#generated-secret")).to_have_text(secret)
+    screenshot(page, "keys-token-dialog-required")
+
+    page.click("#token-dialog button:has-text('Cancel')")
+    key = ApplicationKey.objects.get(application=application)
+    page.reload()
+    expect(page).to_have_url(re.compile(re.escape(keys_page) + "$"))
+    expect(page.locator(".secret-once")).to_have_count(0)
+    assert ApplicationKey.objects.get(application=application).pk == key.pk
+
+
+def test_an_update_error_is_announced_and_focused(signed_in_page, owner, application):
+    page = signed_in_page(owner)
+    page.goto(f"/applications/{application.pk}/keys/production/")
+    page.click("button:has-text('Generate Keys')")
+    expect(page.locator("#key-configuration")).to_be_visible()
+
+    page.check("#key-configuration input[name=update-grant_types][value=authorization_code]")
+    # The callback URL is required in the browser too; clear it with the form's checks off.
+    page.locator("#key-configuration form").evaluate("f => { f.noValidate = true; }")
+    page.click("#key-configuration button:has-text('Update')")
+
+    expect(page.locator("#update-errors")).to_have_text("Key Configurations not saved: see the errors below.")
+    expect(page.locator("#update-errors")).to_have_attribute("role", "alert")
+    expect(page.locator("input[name=update-callback_url]")).to_be_focused()
+    expect(page).to_have_url(re.compile(re.escape("/keys/production/?km=Resident") + "#key-configuration$"))
+    page.browser_errors[:] = [e for e in page.browser_errors if "status of 400 (Bad Request)" not in e]
+    screenshot(page, "keys-update-error")

@@ -63,7 +63,7 @@ def test_a_developer_rotates_a_secret(page, signed_in_page, owner):
 
     # Back on the keys page: masked, with its expiry.
     page.get_by_role("link", name="Done").click()
-    expect(page).to_have_url(re.compile(r"/keys/production/\?km=Resident$"))
+    expect(page).to_have_url(re.compile(rf"/keys/production/\?km=Resident#secrets-title-{key.pk}$"))
     row = panel.locator("tbody tr", has_text="CI pipeline")
     expect(row).to_contain_text("••••••••")
     expect(row).to_contain_text("45 days")
@@ -74,7 +74,7 @@ def test_a_developer_rotates_a_secret(page, signed_in_page, owner):
     panel.locator("input[type=search]").fill("pipeline")
     expect(panel.locator("tbody tr")).to_have_count(1)
     expect(panel.locator("tbody tr")).to_contain_text("CI pipeline")
-    expect(page).to_have_url(re.compile(r"/keys/production/\?km=Resident$"))
+    expect(page).to_have_url(re.compile(rf"/keys/production/\?km=Resident#secrets-title-{key.pk}$"))
     panel.locator("input[type=search]").fill("")
     expect(panel.locator("tbody tr")).to_have_count(2)
 
@@ -87,10 +87,12 @@ def test_a_developer_rotates_a_secret(page, signed_in_page, owner):
     )
     expect(confirm).to_contain_text("Tokens issued with this secret stay valid until they expire.")
     expect(confirm).to_contain_text("CI pipeline")
+    # Cancel comes first and has the focus: Enter right after opening does not delete.
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
     screenshot(page, "secrets-delete-confirm")
     confirm.get_by_role("button", name="Delete").click()
 
-    expect(page).to_have_url(re.compile(r"/keys/production/\?km=Resident$"))
+    expect(page).to_have_url(re.compile(rf"/keys/production/\?km=Resident#secrets-title-{key.pk}$"))
     expect(page.locator("main")).to_contain_text(
         "Secret deleted. Tokens issued with it stay valid until they expire."
     )

@@ -4,6 +4,7 @@ which button a dialog offers first, the labels, the breadcrumbs, and the one-tim
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from django.urls import reverse
 
@@ -114,7 +115,8 @@ def test_the_secret_generated_page_names_the_keys_page_for_the_address_bar(
 
     assert response.status_code == 200
     page = text(response)
-    assert f'data-canonical-url="{back}"' in page
+    listed = f"{secrets_url(key)}?next={quote(back, safe='/')}"
+    assert f'data-canonical-url="{listed}"' in page
     assert f'<a class="btn btn-primary" href="{back}">Done</a>' in page
     assert "js/keys.js" in page
 
