@@ -215,6 +215,11 @@ def clean_key_config(data: Mapping[str, Any], *, adapter: KeyManagerAdapter) -> 
         except ValueError:
             errors[name] = ["Must be true or false."]
 
+    if values.get("pkce_support_plain") and not values.get("pkce_mandatory"):
+        # Plain is a weaker form of PKCE: allowing it only means something where PKCE is on.
+        errors.setdefault("pkce_support_plain", []).append(
+            "Plain text PKCE needs Enable PKCE: tick Enable PKCE or untick this."
+        )
     if values.get("bypass_client_credentials") and GrantType.CLIENT_CREDENTIALS in grant_types:
         errors.setdefault("bypass_client_credentials", []).append(
             "A public client has no secret, so it cannot use Client Credentials: untick one of them."

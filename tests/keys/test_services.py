@@ -425,3 +425,21 @@ def test_every_write_is_audited_without_secret_values(application, single_secret
     dumped = repr([(e.detail, e.action) for e in events])
     for value in (generated.consumer_secret, generated.token.access_token, new_secret, token.access_token):
         assert value not in dumped
+
+
+def test_plain_pkce_without_pkce_is_refused_and_nothing_is_created(application, resident, owner):
+    with pytest.raises(ValidationError) as refused:
+        generate(application, resident, owner, config={**CC_CONFIG, "pkce_support_plain": True})
+
+    assert refused.value.message_dict["pkce_support_plain"] == [
+        "Plain text PKCE needs Enable PKCE: tick Enable PKCE or untick this."
+    ]
+    assert not ApplicationKey.objects.exists() and not OAuthClient.objects.exists()
+
+
+def test_plain_pkce_with_pkce_is_kept(application, resident, owner):
+    key = generate(
+        application, resident, owner, config={**CC_CONFIG, "pkce_mandatory": True, "pkce_support_plain": True}
+    ).key
+
+    assert key.pkce_support_plain and OAuthClient.objects.get(client_id=key.consumer_key).pkce_plain_allowed
