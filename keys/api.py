@@ -94,7 +94,7 @@ def _call(fn, **kwargs):
     except DjangoValidationError as exc:
         raise _api_errors(exc) from exc
     except KeysError as exc:
-        raise ApiError(exc.status, exc.title, exc.description) from exc
+        raise ApiError(exc.status, exc.message, exc.description) from exc
 
 
 def _key_for(request, application_id, key_mapping_id):

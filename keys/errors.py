@@ -8,13 +8,16 @@ from __future__ import annotations
 
 
 class KeysError(Exception):
-    """A request the portal refuses: ``message`` is short, ``description`` says what to do."""
+    """A request the portal refuses: ``message`` is short (the status's title unless given),
+    ``description`` says what to do. ``status`` is what the REST API answers with."""
 
     status = 400
     title = "Bad Request"
+    code = "invalid"
 
-    def __init__(self, description: str):
+    def __init__(self, description: str, *, message: str = ""):
         self.description = description
+        self.message = message or self.title
         super().__init__(description)
 
 

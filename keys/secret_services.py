@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from keymanagers.base import ClientRef, KeyManagerAdapter, KeyManagerError, adapter_for
 from keymanagers.models import KeyManager
+from keys.errors import KeysError
 from keys.models import ApplicationKey, ConsumerSecret
 from keys.secret_selectors import ENVIRONMENT_OF, RESERVATION_TTL, secret_usage, unexpired_q
 from keys.selectors import CLIENT_DISABLED_FOR_EXPIRY
@@ -68,16 +69,12 @@ LAST_SECRET_MESSAGE = (
 EXPIRED_REMOTE_SECRETS = "expired_secret_ids"
 
 
-class SecretError(Exception):
-    """A secrets rule refused the request. ``status`` is what the REST API answers with."""
-
-    status = 400
-    code = "invalid"
+class SecretError(KeysError):
+    """A secrets rule refused the request: a short ``message`` and a ``description``."""
 
     def __init__(self, message: str, description: str = ""):
-        self.message = message
-        self.description = description or message
-        super().__init__(message)
+        super().__init__(description or message, message=message)
+        self.args = (message,)  # str() is the short message, as logs and tests read it
 
 
 class SecretsDisabled(SecretError):
