@@ -550,6 +550,7 @@ class Run:
     server_time: dict[str, Result] = field(default_factory=dict)
     rss: dict[str, list[float]] = field(default_factory=dict)
     unusable: dict[str, str] = field(default_factory=dict)  # row -> why it was not run
+    rounds: list[tuple[str, str, Result]] = field(default_factory=list)  # every c16 run, in order
 
     def exclude(self) -> set[int]:
         return {os.getpid(), *(pid for s in self.servers.values() for pid in s.pids())}
@@ -584,10 +585,7 @@ class Run:
 
     def all_results(self) -> list[tuple[str, str, Result]]:
         """(row, which run, result) of every measured wrk run, in the order they ran."""
-        c = self.args.connections
-        runs = [
-            (k, f"{phase}, c{c}", r) for phase in ("empty", "large") for k, r in self.phases[phase].items()
-        ]
+        runs = list(self.rounds)
         runs += [(k, f"large, c{self.args.check_connections}", r) for k, r in self.check.items()]
         runs += [(k, "large, c1 (server time)", r) for k, r in self.server_time.items()]
         return runs
@@ -640,14 +638,29 @@ def get_tokens(run: Run) -> None:
 
 
 def measure_phase(run: Run, rows: list[Row], phase: str) -> None:
+    """Every row, ``--repeat`` times in interleaved rounds (so a slow minute of the machine hits
+    every row alike); a row's figure is its median round, every round is in the details."""
     args = run.args
-    for row in rows:
-        if row.key in run.unusable:
-            continue
-        print(f"  {phase:5}  {row.key:18} ", end="", flush=True, file=sys.stderr)
-        result = run.measure(row, args.connections, args.duration, args.warmup)
-        run.phases[phase][row.key] = result
-        print(result.failure or f"{result.rps:9,.1f}/s  errors {result.errors_text()}", file=sys.stderr)
+    rounds: dict[str, list[Result]] = {}
+    for number in range(1, args.repeat + 1):
+        for row in rows:
+            if row.key in run.unusable:
+                continue
+            which = f" (round {number})" if args.repeat > 1 else ""
+            print(f"  {phase:5}  {row.key:18} ", end="", flush=True, file=sys.stderr)
+            result = run.measure(row, args.connections, args.duration, args.warmup)
+            rounds.setdefault(row.key, []).append(result)
+            run.rounds.append((row.key, f"{phase}, c{args.connections}{which}", result))
+            print(
+                (result.failure or f"{result.rps:9,.1f}/s  errors {result.errors_text()}") + which,
+                file=sys.stderr,
+            )
+    for key, results in rounds.items():
+        failed = [r for r in results if r.failure]
+        # A failed round fails the row: a median would hide it.
+        run.phases[phase][key] = (
+            failed[0] if failed else sorted(results, key=lambda r: r.rps)[len(results) // 2]
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -701,7 +714,10 @@ def report(run: Run, rows: list[Row], started: dt.datetime, not_measurement: lis
         f"gunicorn -w {args.workers} (sync workers), PostgreSQL, wrk -t{args.wrk_threads} -c{args.connections} "
         f"-d{args.duration}s (after {args.warmup} s of warm-up) on loopback, wrk on the same cores. "
         f"Each rate twice: on empty token tables (only the tokens this run issued) and with "
-        f"{args.tokens:,} stored tokens seeded in each server's table (half expired). "
+        f"{args.tokens:,} stored tokens seeded in each server's table (half expired)"
+        + (f", each the median of {args.repeat} interleaved rounds. " if args.repeat > 1 else ". ")
+        + f"Our rows at {args.check_connections} connections and the pages on one ran "
+        f"{args.check_duration} s each, on the large table. "
         f"Errors: non-2xx answers and socket errors. × stock: the rate over stock django-oauth-toolkit's "
         f"(unhashed secret) in the same phase. Server p50: latency on one connection with nothing "
         f"queued (loopback adds ~0.1 ms).",
@@ -909,6 +925,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--secrets", type=int, default=FULL["secrets"], help="secrets on the key (default 100)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of every row per phase; the median counts (default 1)"
+    )
     parser.add_argument("--only", help="comma-separated rows to run (stock_unhashed is needed for × stock)")
     parser.add_argument(
         "--smoke",
@@ -943,7 +962,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.duration, args.warmup, args.check_duration = 2, 1, 1
         if args.tokens == FULL["tokens"]:
             args.tokens = 10_000
-    for name in ("duration", "connections", "check_connections", "workers", "wrk_threads", "timeout"):
+    for name in (
+        "duration",
+        "connections",
+        "check_connections",
+        "workers",
+        "wrk_threads",
+        "timeout",
+        "repeat",
+    ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     for name in ("warmup", "check_duration", "tokens", "applications"):
