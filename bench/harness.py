@@ -720,7 +720,14 @@ def report(run: Run, rows: list[Row], started: dt.datetime, not_measurement: lis
         f"{args.check_duration} s each, on the large table. "
         f"Errors: non-2xx answers and socket errors. × stock: the rate over stock django-oauth-toolkit's "
         f"(unhashed secret) in the same phase. Server p50: latency on one connection with nothing "
-        f"queued (loopback adds ~0.1 ms).",
+        f"queued (loopback adds ~0.1 ms)."
+        + (
+            " The portal ran with "
+            + ", ".join(sorted({i.partition("=")[0] for i in args.portal_env}))
+            + " set."
+            if args.portal_env
+            else ""
+        ),
         "",
         "| endpoint | req/s empty | req/s "
         + f"{args.tokens:,}"
@@ -833,7 +840,10 @@ def results_json(run: Run, started: dt.datetime, not_measurement: list[str]) -> 
         "started": started.isoformat(),
         "measurement": not not_measurement,
         "not_measurement": not_measurement,
-        "options": {k: v for k, v in vars(run.args).items() if k not in ("pg", "results_dir")},
+        "options": {
+            **{k: v for k, v in vars(run.args).items() if k not in ("pg", "results_dir", "portal_env")},
+            "portal_env": sorted({i.partition("=")[0] for i in run.args.portal_env}),
+        },
         "runs": [{"row": k, "run": what, **result(r)} for k, what, r in run.all_results()],
         "not_measured": run.unusable,
         "rss_mb": {k: [round(v, 1) for v in values] for k, values in run.rss.items()},
@@ -954,6 +964,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="PostgreSQL maintenance database to create the bench databases from (env BENCH_PG)",
     )
     parser.add_argument(
+        "--portal-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the portal's processes (repeatable), e.g. REDIS_URL=redis://…; "
+        "the results name the variable, never its value",
+    )
+    parser.add_argument(
         "--keep-databases", action="store_true", help="do not drop the bench databases at the end"
     )
     parser.add_argument("--results-dir", type=Path, default=BENCH / "results")
@@ -978,6 +996,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must not be negative")
     if args.secrets < 1:
         parser.error("--secrets must be at least 1")
+    for item in args.portal_env:
+        name, sep, _ = item.partition("=")
+        if not sep or not name.isidentifier():
+            parser.error(f"--portal-env takes NAME=VALUE, not {name!r}")
     return args
 
 
@@ -1026,6 +1048,7 @@ def bench(args) -> int:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
         "LOG_LEVEL": "WARNING",
+        **dict(item.partition("=")[::2] for item in args.portal_env),
     }
     stock_env = {
         **base_env,
