@@ -20,10 +20,11 @@ Keycloak's rules the adapter works with (checked in keycloak/keycloak):
 
 Key manager settings used:
     config       ``base_url`` (e.g. ``https://sso.example.com``), ``realm``, optional ``resource``
-    credentials  ``initial_access_token`` (registration; optional when the service account may create
-                 clients), ``client_id`` / ``client_secret`` of a confidential client whose service account
-                 has the realm-management roles ``create-client``, ``manage-clients`` and ``view-clients``
-                 (needed for secret regeneration), optional ``introspection_client_id`` / ``_secret``
+    credentials  ``client_id`` / ``client_secret`` of a confidential client whose service account has the
+                 realm-management roles ``create-client``, ``manage-clients`` and ``view-clients`` (registers
+                 clients, sets flows, PKCE and lifetimes, regenerates secrets); ``initial_access_token``
+                 (the registration fallback without a usable service account), optional
+                 ``introspection_client_id`` / ``_secret``
 Endpoint fields left empty on the key manager are derived from ``base_url`` and ``realm``.
 """
 
