@@ -63,6 +63,9 @@ class ClientConfig:
     # The restricted scopes an admin granted the application (unrestricted ones are open to all);
     # only adapters with ``honours_scope_grants`` enforce them.
     granted_scopes: list[str] = field(default_factory=list)
+    # The scopes of the token the portal asks for right after creating the client (Generate Keys);
+    # None when no token follows (an update). Only ``config_problems`` reads it.
+    token_scopes: list[str] | None = None
 
     @property
     def callback_urls(self) -> list[str]:

@@ -219,7 +219,9 @@ class OktaAdapter(OidcDcrAdapter):
         if problem:
             problems.setdefault("grant_types", problem)
         if (
-            "client_credentials" in config.grant_types
+            config.token_scopes == []  # Generate Keys asks for a token at once, without scopes
+            and "client_credentials" in config.grant_types
+            and self.key_manager.enable_token_generation
             and not self._key_scopes(config)
             and not self.default_scope()
         ):

@@ -172,8 +172,11 @@ def check_callback_url(value: str) -> list[str]:
     return problems
 
 
-def clean_key_config(data: Mapping[str, Any], *, adapter: KeyManagerAdapter) -> KeyConfig:
-    """Check ``data`` against the key manager's rules; missing expiry times and flags take defaults."""
+def clean_key_config(
+    data: Mapping[str, Any], *, adapter: KeyManagerAdapter, token_scopes: list[str] | None = None
+) -> KeyConfig:
+    """Check ``data`` against the key manager's rules; missing expiry times and flags take defaults.
+    ``token_scopes``: the scopes of the token asked for right after generating (None: no token)."""
     errors: dict[str, list[str]] = {}
     available = adapter.available_grant_types()
 
@@ -271,6 +274,7 @@ def clean_key_config(data: Mapping[str, Any], *, adapter: KeyManagerAdapter) -> 
             callback_url=callback_url,
             public_client=values["bypass_client_credentials"],
             additional_properties=additional,
+            token_scopes=token_scopes,
             **{name: values[name] for name in (*EXPIRY_FIELDS, "pkce_mandatory", "pkce_support_plain")},
         )
         for name, message in adapter.config_problems(client).items():

@@ -96,6 +96,15 @@ def test_the_api_explains_a_missing_scope_before_creating_anything(owner_client,
     assert okta_sim.requests == []
 
 
+def test_the_api_may_name_the_tokens_scopes_instead_of_a_default_scope(owner_client, application, okta_sim):
+    make_okta_key_manager(okta_sim)
+
+    response = generate(owner_client, application, keyManager="okta", scopes=["write"])
+
+    assert response.status_code == 200, response.content
+    assert response.json()["token"]["tokenScopes"] == ["write"]
+
+
 def test_the_api_defaults_generate_keys_and_a_token_at_okta(owner_client, application, okta_sim):
     make_okta_key_manager(okta_sim, config={"default_scope": "read"})
 

@@ -133,10 +133,15 @@ def test_client_credentials_without_any_scope_is_refused_before_anything_is_crea
 ):
     adapter = adapter_for(okta_key_manager)
 
-    problems = adapter.config_problems(ClientConfig(name="x", grant_types=["client_credentials"]))
+    def problems(token_scopes):
+        config = ClientConfig(name="x", grant_types=["client_credentials"], token_scopes=token_scopes)
+        return adapter.config_problems(config)
 
-    assert set(problems) == {"additional_properties.scope"}
-    assert "ask an admin" in problems["additional_properties.scope"]
+    # Generate Keys asks for a token at once: without any scope Okta would refuse it.
+    assert set(problems([])) == {"additional_properties.scope"}
+    assert "ask an admin" in problems([])["additional_properties.scope"]
+    assert problems(["read"]) == {}  # the token's own scopes (REST API)
+    assert problems(None) == {}  # an update asks for no token
     assert okta_sim.requests == []
 
 
