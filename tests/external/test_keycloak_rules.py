@@ -57,8 +57,8 @@ def test_sim_before_26_1_registration_ignores_grant_types_and_follows_response_t
     answer = _post(sim, {"grant_types": ["client_credentials", DEVICE], "response_types": []}).json()
 
     # An empty response_types means code; the device grant is never enabled at registration.
-    assert sorted(answer["grant_types"]) == ["authorization_code", "client_credentials", "refresh_token"]
-    assert answer["response_types"] == ["code"]
+    assert sorted(answer["grant_types"]) == ["authorization_code", "client_credentials"]
+    assert answer["response_types"] == ["code", "none"]
 
 
 def test_sim_from_26_1_registration_follows_grant_types():

@@ -246,10 +246,13 @@ class KeycloakSimulator(Simulator):
     # -- DCR ---------------------------------------------------------------------------------
     def _client_response(self, client: KcClient) -> dict[str, Any]:
         # DescriptionConverter.toExternalResponse: grant and response types are derived from the
-        # client's flags, not echoed from the request.
-        response_types = ["code"] if client.flags.get("standardFlowEnabled") else []
-        if client.flags.get("implicitFlowEnabled"):
-            response_types += ["token", "id_token"]
+        # client's flags (getOIDCGrantTypes, getOIDCResponseTypes), not echoed from the request.
+        standard, implicit = client.flags.get("standardFlowEnabled"), client.flags.get("implicitFlowEnabled")
+        response_types = ["code", "none"] if standard else []
+        if implicit:
+            response_types += ["id_token", "id_token token"]
+        if standard and implicit:
+            response_types += ["code id_token", "code token", "code id_token token"]
         return {
             **client.metadata,
             "grant_types": client.grant_types,
@@ -276,9 +279,13 @@ class KeycloakSimulator(Simulator):
             return ""
         return "Not authorized to create client"
 
-    def _derive_flags(self, client: KcClient, body: dict[str, Any]) -> None:
+    def _derive_flags(self, client: KcClient, body: dict[str, Any], *, creating: bool = False) -> None:
         """DescriptionConverter.toInternal: the client's flags from a registration or update."""
         grants = body.get("grant_types") or []
+        if creating and body.get("grant_types") is not None:
+            # OIDCClientRegistrationProvider.createOIDC: grant types without refresh_token switch
+            # refresh tokens off.
+            client.attributes["use.refresh.tokens"] = str("refresh_token" in grants).lower()
         if self.version >= (26, 1):
             # PR 35224: every flag follows grant_types.
             client.flags = {
@@ -329,7 +336,7 @@ class KeycloakSimulator(Simulator):
             metadata=body,
             public=public,
         )
-        self._derive_flags(client, body)
+        self._derive_flags(client, body, creating=True)
         self.clients[client.client_id] = client
         return json_response(201, self._client_response(client))
 
