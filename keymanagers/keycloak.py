@@ -247,6 +247,14 @@ class KeycloakAdapter(OidcDcrAdapter):
         return True
 
     # -- what DCR cannot set -------------------------------------------------------------------
+    def _admin_api(self) -> bool:
+        """Whether a service account is configured (unreadable credentials count as none here: the
+        keys page still renders, and registration then says what is wrong)."""
+        try:
+            return self.has_service_account
+        except KeyManagerError:
+            return False
+
     def unsupported_settings(self) -> dict[str, str]:
         unsupported = {
             # Keycloak enforces one code challenge method per client; the portal sets S256.
@@ -254,7 +262,7 @@ class KeycloakAdapter(OidcDcrAdapter):
             "refresh_token_expiry_time": "Keycloak sets refresh token lifetimes per realm session, not per client",
             "id_token_expiry_time": "Keycloak's ID tokens live as long as its access tokens",
         }
-        if not self.has_service_account:
+        if not self._admin_api():
             unsupported["pkce_mandatory"] = NEEDS_ADMIN_API
             unsupported["application_access_token_expiry_time"] = NEEDS_ADMIN_API
             unsupported["user_access_token_expiry_time"] = NEEDS_ADMIN_API
@@ -262,7 +270,7 @@ class KeycloakAdapter(OidcDcrAdapter):
 
     def config_problems(self, config: ClientConfig) -> dict[str, str]:
         problems = super().config_problems(config)
-        if not self.has_service_account:
+        if not self._admin_api():
             return problems
         app, user = config.application_access_token_expiry_time, config.user_access_token_expiry_time
         if app < 0:
