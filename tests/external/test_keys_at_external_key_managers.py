@@ -180,3 +180,31 @@ def test_the_page_refuses_a_grant_combination_okta_would_refuse(owner_client, ap
     assert "must also have Code" in response.content.decode()
     assert okta_sim.requests == []
     assert not ApplicationKey.objects.exists()
+
+
+def test_the_api_refuses_pkce_at_a_plain_dcr_server_whose_registration_has_no_such_field(
+    owner_client, application, closed_port_url
+):
+    from keymanagers.models import KeyManager
+
+    KeyManager.objects.create(
+        name="dcr",
+        display_name="Peer IdP",
+        type=KeyManager.Type.OIDC_DCR,
+        registration_endpoint=f"{closed_port_url}/reg",
+        token_endpoint=f"{closed_port_url}/token",
+        available_grant_types=["client_credentials", "authorization_code"],
+        multiple_secrets_enabled=False,
+    )
+
+    response = generate(
+        owner_client,
+        application,
+        keyManager="dcr",
+        grantTypesToBeSupported=["client_credentials"],
+        additionalProperties={"pkceMandatory": True},
+    )
+
+    # Refused before any request: the closed port would otherwise be a connection error (502).
+    assert response.status_code == 400, response.content
+    assert "Dynamic Client Registration has no PKCE setting" in response.content.decode()
