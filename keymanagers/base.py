@@ -63,6 +63,9 @@ class ClientConfig:
     # The restricted scopes an admin granted the application (unrestricted ones are open to all);
     # only adapters with ``honours_scope_grants`` enforce them.
     granted_scopes: list[str] = field(default_factory=list)
+    # The scopes of the token the portal asks for right after creating the client (Generate Keys);
+    # None when no token follows (an update). Only ``config_problems`` reads it.
+    token_scopes: list[str] | None = None
 
     @property
     def callback_urls(self) -> list[str]:
@@ -170,6 +173,32 @@ class KeyManagerAdapter:
         """Extra fields of the keys form, in the reference's ``applicationConfiguration`` shape:
         ``name``, ``label``, ``type``, ``required``, ``default``, ``tooltip``, ``values``."""
         return []
+
+    def default_grant_types(self) -> list[str]:
+        """The grant types ticked on a fresh Key Configurations form: Client Credentials and Refresh
+        Token where available. Adapters whose server refuses that pair narrow it."""
+        available = self.available_grant_types()
+        return [g for g in ("client_credentials", "refresh_token") if g in available]
+
+    def unsupported_settings(self) -> dict[str, str]:
+        """Key Configuration settings this key manager cannot honour, each with a one-line reason.
+
+        Keys are ``ClientConfig`` field names. The keys page disables these fields (showing the
+        reason) and ``config_problems`` refuses any value but the field's default, so no setting is
+        ever accepted and then silently ignored."""
+        return {}
+
+    def config_problems(self, config: ClientConfig) -> dict[str, str]:
+        """What is wrong with ``config`` at this key manager, by ``ClientConfig`` field name, found
+        before anything is created remotely (an empty dict: nothing). The base class refuses the
+        ``unsupported_settings`` set to anything but their default; adapters add their server's rules
+        (for example the grant types an application type allows)."""
+        defaults = ClientConfig(name="", grant_types=[])
+        problems: dict[str, str] = {}
+        for name, reason in self.unsupported_settings().items():
+            if getattr(config, name, None) != getattr(defaults, name, None):
+                problems[name] = f"{self.label} cannot honour this setting: {reason}"
+        return problems
 
     def check_connection(self) -> list[ConnectionCheck]:
         """Probe the server: what works and what does not (admin's "Test connection")."""

@@ -6,25 +6,48 @@ token, which Keycloak rotates on every use: the newest one from each answer is k
 DCR cannot change a secret, so "Regenerate Consumer Secret" goes through the admin REST API with a
 service-account token (``POST /admin/realms/{realm}/clients/{uuid}/client-secret``).
 
+Keycloak's rules the adapter works with (checked in keycloak/keycloak):
+- An initial access token has a use count (default 1, ``ClientInitialAccessResource``): the service
+  account registers whenever one is configured; the initial access token is only the fallback, and
+  Test connection never spends it.
+- DCR has no field for PKCE or token lifetimes, and before 26.1 it ignores most grant types
+  (``DescriptionConverter``, issue 32801): with a service account, every registration and update is
+  followed by an admin API ``PUT /admin/realms/{realm}/clients/{uuid}`` setting the flows, PKCE
+  (``pkce.code.challenge.method``) and ``access.token.lifespan``, then read back. Without one, the
+  registration answer is checked and a client with other grant types than chosen is deleted again.
+- A lost DCR answer leaves a stale registration access token; the admin API issues a new one
+  (``POST .../clients/{uuid}/registration-access-token``).
+
 Key manager settings used:
     config       ``base_url`` (e.g. ``https://sso.example.com``), ``realm``, optional ``resource``
-    credentials  ``initial_access_token`` (registration; optional when the service account may create
-                 clients), ``client_id`` / ``client_secret`` of a confidential client whose service account
-                 has the realm-management roles ``create-client``, ``manage-clients`` and ``view-clients``
-                 (needed for secret regeneration), optional ``introspection_client_id`` / ``_secret``
+    credentials  ``client_id`` / ``client_secret`` of a confidential client whose service account has the
+                 realm-management roles ``create-client``, ``manage-clients`` and ``view-clients`` (registers
+                 clients, sets flows, PKCE and lifetimes, regenerates secrets); ``initial_access_token``
+                 (the registration fallback without a usable service account), optional
+                 ``introspection_client_id`` / ``_secret``
 Endpoint fields left empty on the key manager are derived from ``base_url`` and ``realm``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 from django.core.cache import cache
 
-from keymanagers.base import ClientRef, ConnectionCheck, KeyManagerError, SecretInfo, register
+from keymanagers.base import (
+    ClientConfig,
+    ClientRef,
+    ConnectionCheck,
+    KeyManagerError,
+    RegisteredClient,
+    SecretInfo,
+    register,
+)
 from keymanagers.http import Response, basic_auth, bearer
 from keymanagers.oidc_dcr import OidcDcrAdapter
 from portal import crypto
@@ -39,12 +62,18 @@ DEFAULT_GRANT_TYPES = [
 ]
 # Renew the cached service-account token this long before Keycloak says it expires.
 TOKEN_CACHE_MARGIN = 30
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+NEEDS_ADMIN_API = (
+    "it is a Keycloak client attribute that only the admin API sets: configure a service account"
+)
 
 
 @register
 class KeycloakAdapter(OidcDcrAdapter):
     type = "keycloak"
     transport: ClassVar[httpx.BaseTransport | None] = None
+    #: Whether a registration may fall back to the initial access token (never in Test connection).
+    may_spend_iat = True
 
     # -- settings ----------------------------------------------------------------------------
     def _setting(self, name: str, step: str) -> str:
@@ -145,12 +174,176 @@ class KeycloakAdapter(OidcDcrAdapter):
         return response
 
     def registration_authorization(self, step: str) -> str:
+        # The service account first: every registration spends one use of an initial access token.
+        if self.has_service_account:
+            return bearer(self.service_account_token(step))
         token = self.credentials.get("initial_access_token", "")
         if token:
             return bearer(token)
-        if self.has_service_account:
-            return bearer(self.service_account_token(step))
         raise self.error(step, "needs an initial access token or a service account allowed to create clients")
+
+    def register_client(
+        self, config: ClientConfig, *, secret_expires_at: datetime | None = None
+    ) -> RegisteredClient:
+        step = "register client"
+        try:
+            registered = super().register_client(config, secret_expires_at=secret_expires_at)
+        except KeyManagerError as exc:
+            # A service account without create-client: fall back to the initial access token.
+            iat = self.credentials.get("initial_access_token", "") if self.may_spend_iat else ""
+            if not (self.has_service_account and iat and exc.status in (401, 403)):
+                raise
+            metadata = self.client_metadata(config, step)
+            data = self.http.json_request(
+                step, "POST", self.registration_endpoint(), json=metadata, authorization=bearer(iat)
+            )
+            registered = self._registered(step, data, config)
+        try:
+            registered.grant_types = self.apply_client_settings(registered.ref, config, step)
+        except KeyManagerError:
+            self._compensate(registered.ref)
+            raise
+        return registered
+
+    def update_client(self, ref: ClientRef, config: ClientConfig) -> SecretInfo | None:
+        step = "update client"
+        rotated = self._with_fresh_registration_token(
+            ref, step, lambda: super(KeycloakAdapter, self).update_client(ref, config)
+        )
+        self.apply_client_settings(ref, config, step)
+        return rotated
+
+    def get_client(self, ref: ClientRef) -> dict[str, Any]:
+        return self._with_fresh_registration_token(
+            ref, "read client", lambda: super(KeycloakAdapter, self).get_client(ref)
+        )
+
+    def _with_fresh_registration_token(self, ref: ClientRef, step: str, call: Callable[[], Any]) -> Any:
+        """``call``, and once more with a registration access token fresh from the admin API if
+        Keycloak refused the stored one (an answer lost on the way leaves it stale)."""
+        try:
+            return call()
+        except KeyManagerError as exc:
+            if exc.status != 401 or not self.has_service_account or ref.state.get("mapped"):
+                raise
+            if not self.renew_registration_token(ref, step):
+                raise
+        return call()
+
+    def renew_registration_token(self, ref: ClientRef, step: str) -> bool:
+        """Ask the admin API for a new registration access token; False if the client is gone."""
+        uuid = self.client_uuid(ref, step)
+        if uuid is None:
+            return False
+        response = self.admin_request(
+            f"{step} (new registration access token)",
+            "POST",
+            f"clients/{quote(uuid, safe='')}/registration-access-token",
+        )
+        value = response.json_object().get("registrationAccessToken")
+        if not isinstance(value, str) or not value:
+            raise self.error(step, "Keycloak answered without a registration access token")
+        ref.state["registration_access_token"] = value
+        return True
+
+    # -- what DCR cannot set -------------------------------------------------------------------
+    def _admin_api(self) -> bool:
+        """Whether a service account is configured (unreadable credentials count as none here: the
+        keys page still renders, and registration then says what is wrong)."""
+        try:
+            return self.has_service_account
+        except KeyManagerError:
+            return False
+
+    def unsupported_settings(self) -> dict[str, str]:
+        unsupported = {
+            # Keycloak enforces one code challenge method per client; the portal sets S256.
+            "pkce_support_plain": "Keycloak allows one PKCE method per client; the portal uses S256",
+            "refresh_token_expiry_time": "Keycloak sets refresh token lifetimes per realm session, not per client",
+            "id_token_expiry_time": "Keycloak's ID tokens live as long as its access tokens",
+        }
+        if not self._admin_api():
+            unsupported["pkce_mandatory"] = NEEDS_ADMIN_API
+            unsupported["application_access_token_expiry_time"] = NEEDS_ADMIN_API
+            unsupported["user_access_token_expiry_time"] = NEEDS_ADMIN_API
+        return unsupported
+
+    def config_problems(self, config: ClientConfig) -> dict[str, str]:
+        problems = super().config_problems(config)
+        if not self._admin_api():
+            return problems
+        app, user = config.application_access_token_expiry_time, config.user_access_token_expiry_time
+        if app < 0:
+            problems.setdefault(
+                "application_access_token_expiry_time",
+                "Keycloak access tokens always expire: give a number of seconds.",
+            )
+        elif app != user:
+            problems.setdefault(
+                "user_access_token_expiry_time",
+                "Keycloak has one access token lifespan per client: give both access token expiry "
+                "times the same value.",
+            )
+        return problems
+
+    def client_settings(self, config: ClientConfig) -> dict[str, Any]:
+        """The admin API's ClientRepresentation members that make the client exactly ``config``."""
+        grants = set(config.grant_types)
+        return {
+            "standardFlowEnabled": "authorization_code" in grants,
+            "implicitFlowEnabled": "implicit" in grants,
+            "directAccessGrantsEnabled": "password" in grants,
+            "serviceAccountsEnabled": "client_credentials" in grants,
+            "publicClient": config.public_client,
+            "attributes": {
+                "oauth2.device.authorization.grant.enabled": str(DEVICE_GRANT in grants).lower(),
+                "use.refresh.tokens": str("refresh_token" in grants).lower(),
+                # An empty value removes the attribute: PKCE is then optional.
+                "pkce.code.challenge.method": "S256" if config.pkce_mandatory else "",
+                "access.token.lifespan": str(config.application_access_token_expiry_time),
+            },
+        }
+
+    def apply_client_settings(self, ref: ClientRef, config: ClientConfig, step: str) -> list[str]:
+        """Make the client's flows, PKCE and lifetime exactly ``config`` (admin API), read them back,
+        and return the client's grant types. Without a service account only the check is possible:
+        Keycloak's registration answer must already show the chosen grant types."""
+        if not self.has_service_account:
+            reported = self._reported_grant_types(ref, step)
+            if set(reported) != set(config.grant_types):
+                raise self.error(
+                    step,
+                    f"Keycloak gave the client the grant types {', '.join(sorted(reported))} instead of "
+                    f"{', '.join(sorted(config.grant_types))} (Keycloak before 26.1 ignores most grant "
+                    "types at registration); configure a service account so the portal can set them",
+                )
+            return reported
+        uuid = self.client_uuid(ref, step)
+        if uuid is None:
+            raise self.error(step, f"client {ref.client_id} does not exist in the realm", status=404)
+        wanted = self.client_settings(config)
+        path = f"clients/{quote(uuid, safe='')}"
+        self.admin_request(f"{step} (client settings)", "PUT", path, json=wanted)
+        actual = self.admin_request(f"{step} (read back settings)", "GET", path).json_object()
+        attributes = actual.get("attributes") if isinstance(actual.get("attributes"), dict) else {}
+        wrong = [name for name, value in wanted.items() if name != "attributes" and actual.get(name) != value]
+        wrong += [
+            name for name, value in wanted["attributes"].items() if (attributes.get(name) or "") != value
+        ]
+        if wrong:
+            raise self.error(step, f"Keycloak did not keep the client settings {', '.join(sorted(wrong))}")
+        return list(config.grant_types)
+
+    def _reported_grant_types(self, ref: ClientRef, step: str) -> list[str]:
+        data = self.http.json_request(
+            f"{step} (read back)",
+            "GET",
+            self._management(ref, step)[0],
+            authorization=bearer(ref.state["registration_access_token"]),
+        )
+        self._remember(ref, data)
+        grants = data.get("grant_types")
+        return [g for g in grants if isinstance(g, str)] if isinstance(grants, list) else []
 
     def client_uuid(self, ref: ClientRef, step: str) -> str | None:
         """Keycloak's internal id of the client (the admin API's key), cached in the state."""
@@ -240,5 +433,21 @@ class KeycloakAdapter(OidcDcrAdapter):
                 )
             else:
                 checks.append(ConnectionCheck(step, True, "got a token and may use the admin API"))
-        self.round_trip_checks(checks)
+        else:
+            # Registering a probe client would spend a use of the initial access token, which the
+            # next developer's registration needs (Keycloak counts them).
+            checks.append(
+                ConnectionCheck(
+                    "registration",
+                    True,
+                    "not tested: without a service account a probe client would spend a use of the "
+                    "initial access token",
+                )
+            )
+            return checks
+        self.may_spend_iat = False
+        try:
+            self.round_trip_checks(checks)
+        finally:
+            self.may_spend_iat = True
         return checks

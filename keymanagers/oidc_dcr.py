@@ -91,6 +91,19 @@ class OidcDcrAdapter(KeyManagerAdapter):
         resource = self.config.get("resource")
         return {"resource": resource} if isinstance(resource, str) and resource else {}
 
+    def unsupported_settings(self) -> dict[str, str]:
+        # RFC 7591 client metadata has no member for PKCE or token lifetimes.
+        lifetimes = "Dynamic Client Registration has no token lifetimes; the server applies its own"
+        pkce = "Dynamic Client Registration has no PKCE setting; the server decides"
+        return {
+            "pkce_mandatory": pkce,
+            "pkce_support_plain": pkce,
+            "application_access_token_expiry_time": lifetimes,
+            "user_access_token_expiry_time": lifetimes,
+            "refresh_token_expiry_time": lifetimes,
+            "id_token_expiry_time": lifetimes,
+        }
+
     def application_configuration(self) -> list[dict[str, Any]]:
         return [
             {
@@ -295,7 +308,9 @@ class OidcDcrAdapter(KeyManagerAdapter):
             accept=(400, 401, 403),
         )
         error = response.json_object().get("error")
-        if response.status == 401 or error == "invalid_client":
+        # Keycloak answers 401 unauthorized_client to a right secret of a client without a service
+        # account (ClientCredentialsGrantType): the client authenticated, only the grant is refused.
+        if error == "invalid_client" or (response.status == 401 and error != "unauthorized_client"):
             raise self.error(
                 step, "the key manager does not accept this consumer key and secret", status=response.status
             )

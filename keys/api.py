@@ -336,7 +336,7 @@ class GenerateKeysApi(NoStoreMixin, APIView):
             application=application,
             key_type=data["keyType"],
             key_manager=key_manager,
-            config=_config_from_body(data, adapter.available_grant_types()),
+            config=_config_from_body(data, adapter.default_grant_types()),
             actor=request.user,
             secret_description=_description(props) if multiple else "",
             secret_expires_at=_secret_expiry(props) if multiple else None,

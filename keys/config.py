@@ -36,6 +36,9 @@ MAX_SECONDS = 2**31 - 1
 CALLBACK_MAX_LENGTH = 2000
 REGEXP_PREFIX = "regexp="
 
+# ``ClientConfig`` names the adapters use → the Key Configuration field names.
+CLIENT_FIELD_NAMES = {"public_client": "bypass_client_credentials"}
+
 _url_validator = URLValidator(schemes=["http", "https"])
 
 
@@ -92,6 +95,15 @@ class KeyConfig:
             additional_properties=dict(self.additional_properties),
             granted_scopes=granted_scope_names(application),
         )
+
+
+def unsupported_fields(adapter: KeyManagerAdapter) -> dict[str, tuple[str, Any]]:
+    """Key Configuration fields the key manager cannot honour: field name → (reason, default value)."""
+    defaults = ClientConfig(name="", grant_types=[])
+    return {
+        CLIENT_FIELD_NAMES.get(name, name): (reason, getattr(defaults, name, None))
+        for name, reason in adapter.unsupported_settings().items()
+    }
 
 
 def granted_scope_names(application) -> list[str]:
@@ -160,8 +172,11 @@ def check_callback_url(value: str) -> list[str]:
     return problems
 
 
-def clean_key_config(data: Mapping[str, Any], *, adapter: KeyManagerAdapter) -> KeyConfig:
-    """Check ``data`` against the key manager's rules; missing expiry times and flags take defaults."""
+def clean_key_config(
+    data: Mapping[str, Any], *, adapter: KeyManagerAdapter, token_scopes: list[str] | None = None
+) -> KeyConfig:
+    """Check ``data`` against the key manager's rules; missing expiry times and flags take defaults.
+    ``token_scopes``: the scopes of the token asked for right after generating (None: no token)."""
     errors: dict[str, list[str]] = {}
     available = adapter.available_grant_types()
 
@@ -249,6 +264,21 @@ def clean_key_config(data: Mapping[str, Any], *, adapter: KeyManagerAdapter) -> 
             continue
         if value not in (None, ""):
             additional[name] = value
+
+    if not errors:
+        # The key manager's own rules (settings it cannot honour, grant-type combinations), checked
+        # before anything is created remotely.
+        client = ClientConfig(
+            name="",
+            grant_types=grant_types,
+            callback_url=callback_url,
+            public_client=values["bypass_client_credentials"],
+            additional_properties=additional,
+            token_scopes=token_scopes,
+            **{name: values[name] for name in (*EXPIRY_FIELDS, "pkce_mandatory", "pkce_support_plain")},
+        )
+        for name, message in adapter.config_problems(client).items():
+            errors.setdefault(CLIENT_FIELD_NAMES.get(name, name), []).append(message)
 
     if errors:
         raise ValidationError(errors)

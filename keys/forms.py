@@ -21,6 +21,7 @@ from keys.config import (
     clean_key_config,
     config_from_key,
     grant_type_label,
+    unsupported_fields,
 )
 from keys.secret_services import MAX_EXPIRY_DAYS
 from keys.services import DESCRIPTION_MAX_LENGTH
@@ -118,7 +119,7 @@ class KeyConfigForm(NoColonLabels, forms.Form):
         available = adapter.available_grant_types()
         self.fields["grant_types"].choices = [(g, grant_type_label(g)) for g in available]
         if key is None:
-            self.fields["grant_types"].initial = [g for g in DEFAULT_GRANT_TYPES if g in available]
+            self.fields["grant_types"].initial = adapter.default_grant_types()
             for name in EXPIRY_FIELDS:
                 self.fields[name].initial = EXPIRY_DEFAULTS[name]
         for name in EXPIRY_FIELDS:
@@ -126,6 +127,13 @@ class KeyConfigForm(NoColonLabels, forms.Form):
         # The grant types whose checkbox enables the callback URL field (static/js/keys.js).
         self.redirect_grant_types = " ".join(sorted(g for g in REDIRECT_GRANT_TYPES if g in available))
         self.fields["callback_url"].widget.attrs["data-callback-url"] = ""
+        # What this key manager cannot honour is shown disabled, at its default, with the reason.
+        for name, (reason, default) in unsupported_fields(adapter).items():
+            if name in self.fields:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = reason
+                self.fields[name].widget.attrs["data-unsupported"] = ""
+                self.initial[name] = default
         self.extra_fields = []
         for item in adapter.application_configuration():
             name = item.get("name")

@@ -277,10 +277,10 @@ def keys_generate(
             "use Provide Existing OAuth Keys instead."
         )
     adapter = adapter_for(key_manager)
-    cfg = clean_key_config(config, adapter=adapter)
+    scopes = clean_scopes(scopes)
+    cfg = clean_key_config(config, adapter=adapter, token_scopes=scopes)
     multiple = key_manager.multiple_secrets_enabled
     description = _clean_secret_fields(secret_description, secret_expires_at) if multiple else ""
-    scopes = clean_scopes(scopes)
     validity = clean_validity(validity_time, "validity_time")
     _ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
 

@@ -48,7 +48,8 @@
   function syncPkce(form) {
     var pkce = form.querySelector("input[type=checkbox][name$=pkce_mandatory]");
     var plain = form.querySelector("input[type=checkbox][name$=pkce_support_plain]");
-    if (!pkce || !plain) {
+    // A field the key manager cannot honour (data-unsupported) stays disabled.
+    if (!pkce || !plain || plain.hasAttribute("data-unsupported")) {
       return;
     }
     if (!pkce.checked) {

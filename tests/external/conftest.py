@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from keymanagers.models import KeyManager
+from tests.external.okta_schema import check_simulator
 
 PEER_DIR = Path(__file__).resolve().parent.parent / "peers" / "oidc-provider"
 READY_TIMEOUT = 15
@@ -257,7 +258,10 @@ def okta_sim(monkeypatch):
 
     sim = OktaSimulator()
     monkeypatch.setattr(OktaAdapter, "transport", sim.transport)
-    return sim
+    yield sim
+    # Every request the adapter sent and every answer the simulator gave fit Okta's OpenAPI spec.
+    problems = check_simulator(sim)
+    assert not problems, "\n".join(problems)
 
 
 def make_okta_key_manager(sim, **fields) -> KeyManager:

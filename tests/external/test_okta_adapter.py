@@ -1,4 +1,4 @@
-"""The Okta adapter against a simulated org: exact requests, unique names, two secrets, errors."""
+"""The Okta adapter against a simulated org: exact requests, names, two secrets, errors."""
 
 from __future__ import annotations
 
@@ -43,14 +43,18 @@ def test_the_authorization_server_defaults_to_default(db, okta_sim):
     assert adapter_for(km).endpoints()["token"] == f"{ORG}/oauth2/default/v1/token"
 
 
-def test_a_client_credentials_key_becomes_a_service_app_with_a_unique_name(okta_key_manager, okta_sim):
+def test_a_client_credentials_key_becomes_a_service_app_named_as_the_portal_names_it(
+    okta_key_manager, okta_sim
+):
     client = adapter_for(okta_key_manager).register_client(cc_config())
 
     create = okta_sim.sent("POST", "/oauth2/v1/clients")[0]
     assert create.authorization == "SSWS okta-api-token"
-    name = create.json.pop("client_name")
-    assert name.startswith("Weather app-") and len(name) == len("Weather app-") + 6
-    assert create.json == {
+    sent = dict(create.json)
+    name = sent.pop("client_name")
+    # Okta dropped client_name uniqueness in 2022: no random suffix.
+    assert name == "Weather app"
+    assert sent == {
         "grant_types": ["client_credentials"],
         "response_types": ["token"],
         "token_endpoint_auth_method": "client_secret_basic",
@@ -96,29 +100,16 @@ def test_two_apps_with_the_same_name_both_register(okta_key_manager, okta_sim):
     first = adapter.register_client(cc_config())
     second = adapter.register_client(cc_config())
 
-    assert first.ref.state["client_name"] != second.ref.state["client_name"]
+    assert first.ref.state["client_name"] == second.ref.state["client_name"] == "Weather app"
+    assert first.ref.client_id != second.ref.client_id
 
 
-def test_a_duplicate_name_is_retried_once_with_a_new_suffix(okta_key_manager, okta_sim):
+def test_a_refused_registration_is_reported_with_oktas_words_and_not_retried(okta_key_manager, okta_sim):
     duplicate = {
         "error": "invalid_client_metadata",
         "error_description": "client_name: An object with this field already exists in the current organization",
     }
     okta_sim.fail("POST", "/oauth2/v1/clients", status=400, body=duplicate)
-
-    client = adapter_for(okta_key_manager).register_client(cc_config())
-
-    first, second = okta_sim.sent("POST", "/oauth2/v1/clients")
-    assert first.json["client_name"] != second.json["client_name"]
-    assert client.ref.client_id in okta_sim.clients
-
-
-def test_a_name_clash_twice_in_a_row_is_reported(okta_key_manager, okta_sim):
-    duplicate = {
-        "error": "invalid_client_metadata",
-        "error_description": "client_name: An object with this field already exists in the current organization",
-    }
-    okta_sim.fail("POST", "/oauth2/v1/clients", status=400, body=duplicate, times=2)
 
     with pytest.raises(KeyManagerError) as caught:
         adapter_for(okta_key_manager).register_client(cc_config())
@@ -126,17 +117,7 @@ def test_a_name_clash_twice_in_a_row_is_reported(okta_key_manager, okta_sim):
     assert caught.value.status == 400
     assert "already exists" in str(caught.value)
     assert okta_sim.clients == {}
-
-
-def test_a_conflict_status_on_the_name_is_retried_too(okta_key_manager, okta_sim):
-    okta_sim.fail(
-        "POST",
-        "/oauth2/v1/clients",
-        status=409,
-        body={"errorCode": "E0000001", "errorSummary": "client_name must be unique"},
-    )
-
-    assert adapter_for(okta_key_manager).register_client(cc_config()).ref.client_id
+    assert len(okta_sim.sent("POST", "/oauth2/v1/clients")) == 1
 
 
 def test_a_wrong_api_token_gets_oktas_error_summary(db, okta_sim):
@@ -184,7 +165,7 @@ def test_update_is_a_full_replace_that_keeps_the_registered_name(okta_key_manage
     assert okta_sim.clients[client.ref.client_id].metadata["application_type"] == "web"
 
 
-def test_deleting_a_client_twice_is_fine_because_okta_says_invalid_client(okta_key_manager, okta_sim):
+def test_deleting_a_client_twice_is_fine_because_okta_says_404_e0000007(okta_key_manager, okta_sim):
     adapter = adapter_for(okta_key_manager)
     client = adapter.register_client(cc_config())
 
@@ -202,12 +183,12 @@ def test_deleting_with_a_refused_api_token_is_an_error_not_a_silent_success(db, 
         adapter_for(km).delete_client(ClientRef("0oa123", {"app_id": "0oa123"}))
 
 
-def test_reading_an_unknown_client_is_okta_401_invalid_client(okta_key_manager):
+def test_reading_an_unknown_client_is_okta_404_e0000007(okta_key_manager):
     with pytest.raises(KeyManagerError) as caught:
         adapter_for(okta_key_manager).get_client(ClientRef("0oamissing"))
 
-    assert caught.value.status == 401
-    assert "invalid_client" in caught.value.message
+    assert caught.value.status == 404
+    assert "E0000007" in caught.value.message
 
 
 def test_regenerating_the_secret_uses_new_secret_and_learns_its_id(okta_key_manager, okta_sim):
@@ -344,12 +325,15 @@ def test_disabling_with_a_refused_api_token_is_oktas_error(db, okta_sim):
         adapter_for(km).disable_client(ClientRef("0oa123", {"app_id": "0oa123"}))
 
 
-def test_tokens_need_a_custom_scope_and_okta_says_so(okta_key_manager):
+def test_tokens_need_a_scope_and_the_portal_says_so_before_asking_okta(okta_key_manager, okta_sim):
     adapter = adapter_for(okta_key_manager)
     client = adapter.register_client(cc_config())
 
-    with pytest.raises(KeyManagerError, match="invalid_scope"):
+    with pytest.raises(KeyManagerError, match="Okta needs a scope for a Client Credentials token"):
         adapter.issue_token(client.ref, client_secret=client.secret.value, scopes=[])
+    assert okta_sim.sent("POST", "/v1/token") == []
+    with pytest.raises(KeyManagerError, match="invalid_scope"):
+        adapter.issue_token(client.ref, client_secret=client.secret.value, scopes=["unknown"])
     token = adapter.issue_token(client.ref, client_secret=client.secret.value, scopes=["read"])
 
     assert token.scopes == ["read"] and token.expires_in == 3600

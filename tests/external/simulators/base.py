@@ -34,6 +34,7 @@ class Fault:
     body: Any = None
     exception: type[httpx.TransportError] | None = None
     times: int = 1
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +77,8 @@ class Simulator:
 
     base_url: str
     requests: list[Seen] = field(default_factory=list)
+    #: Every answer, in the order of ``requests``: (request, status, parsed JSON body or None).
+    answers: list[tuple[Seen, int, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
 
@@ -94,9 +97,10 @@ class Simulator:
         body: Any = None,
         exception: type[httpx.TransportError] | None = None,
         times: int = 1,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """The next ``times`` requests to ``path`` (a substring) fail as given."""
-        self.faults.append(Fault(method, path, status, body, exception, times))
+        self.faults.append(Fault(method, path, status, body, exception, times, dict(headers or {})))
 
     def sent(self, method: str | None = None, path_contains: str = "") -> list[Seen]:
         return [
@@ -104,6 +108,14 @@ class Simulator:
         ]
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        content = response.read()
+        self.answers.append(
+            (self.requests[-1], response.status_code, json.loads(content) if content else None)
+        )
+        return response
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
         content_type = request.headers.get("Content-Type", "")
         form: dict[str, str] = {}
@@ -126,7 +138,9 @@ class Simulator:
                 fault.times -= 1
                 if fault.exception is not None:
                     raise fault.exception("simulated", request=request)
-                return json_response(fault.status or 500, fault.body)
+                response = json_response(fault.status or 500, fault.body)
+                response.headers.update(fault.headers)
+                return response
         for route in self.routes:
             match = route.pattern.match(seen.path)
             if match and route.method == seen.method:

@@ -1,8 +1,9 @@
 """An Okta org with one custom authorization server, as far as the adapter uses it (research.md).
 
 - Dynamic Client Registration API ``/oauth2/v1/clients`` with ``Authorization: SSWS <api token>``:
-  POST (201; ``client_name`` unique in the org), GET|PUT|DELETE ``/oauth2/v1/clients/{clientId}`` (PUT is a
-  full replace; an unknown id → 401 ``invalid_client``), ``POST .../lifecycle/newSecret``.
+  POST (201), GET|PUT|DELETE ``/oauth2/v1/clients/{clientId}`` (PUT is a full replace), ``POST
+  .../lifecycle/newSecret``.
+- Apps API ``GET|PUT /api/v1/apps/{appId}`` (``credentials.oauthClient.pkce_required``).
 - Apps API secrets ``/api/v1/apps/{appId}/credentials/secrets``: GET, POST (at most two per app),
   ``POST .../{secretId}/lifecycle/deactivate``, DELETE (inactive secrets only).
 - Apps API lifecycle ``POST /api/v1/apps/{appId}/lifecycle/activate|deactivate`` (200 ``{}``, also when
@@ -10,6 +11,17 @@
   its client is refused at the token, introspect and revoke endpoints (401 ``invalid_client``).
 - ``/oauth2/{authServerId}/v1/token|introspect|revoke`` and the authorization server's metadata.
 Management API errors use Okta's ``errorCode``/``errorSummary``; OAuth endpoints use RFC 6749 errors.
+
+Vendor rules encoded (Okta management OpenAPI 2026.06.3, ``shared/reference/okta``):
+- an unknown client or app is 404 ``E0000007`` (``ErrorResourceNotFound404`` of getClient,
+  replaceClient, deleteClient and the Apps API), a refused API token 401 ``E0000011``;
+- each app type accepts only its grant types, and web and native apps must have
+  ``authorization_code`` (the table of createClient);
+- a client_credentials token request must have ``scope`` (``TokenRequestClientCredentials``,
+  ``required: [scope]``) unless the authorization server has a default scope;
+- ``client_name`` is not unique (the ``Client`` schema has no such rule; Okta dropped it in 2022);
+- ``rate_limit`` answers 429 ``E0000047`` with ``X-Rate-Limit-Limit``, ``-Remaining`` and ``-Reset``
+  (epoch seconds) (``ErrorTooManyRequests429``).
 """
 
 from __future__ import annotations
@@ -37,7 +49,38 @@ INVALID_API_TOKEN = {
     "errorId": "oae-sim",
     "errorCauses": [],
 }
-UNKNOWN_CLIENT = {"error": "invalid_client", "error_description": "Invalid value for 'client_id' parameter."}
+# Grant types per app type, and the one web and native apps must have (createClient's table).
+GRANTS_BY_TYPE = {
+    "browser": {"authorization_code", "implicit", "urn:ietf:params:oauth:grant-type:saml2-bearer"},
+    "native": {
+        "authorization_code",
+        "implicit",
+        "password",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:saml2-bearer",
+        # Okta's guides: the device and token-exchange grants are for native apps.
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    },
+    "service": {"client_credentials", "urn:ietf:params:oauth:grant-type:saml2-bearer"},
+    "web": {
+        "authorization_code",
+        "implicit",
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:saml2-bearer",
+    },
+}
+
+
+def not_found(what: str) -> dict[str, Any]:
+    return {
+        "errorCode": "E0000007",
+        "errorSummary": f"Not found: Resource not found: {what}",
+        "errorLink": "E0000007",
+        "errorId": "oae-sim",
+        "errorCauses": [],
+    }
 
 
 @dataclass
@@ -54,6 +97,7 @@ class OktaClient:
     metadata: dict[str, Any]
     secrets: list[OktaSecret] = field(default_factory=list)
     status: str = "ACTIVE"  # the app's: ACTIVE | INACTIVE
+    pkce_required: bool = False
 
 
 @dataclass
@@ -62,6 +106,8 @@ class OktaSimulator(Simulator):
     authorization_server_id: str = "aus1portal"
     api_token: str = "okta-api-token"
     custom_scopes: set[str] = field(default_factory=lambda: {"default", "read", "write"})
+    #: Scopes the authorization server grants when a request names none (scopes marked default).
+    default_scopes: set[str] = field(default_factory=set)
     clients: dict[str, OktaClient] = field(default_factory=dict)
     access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -85,9 +131,32 @@ class OktaSimulator(Simulator):
             "POST", f"{secrets_path}/(?P<secret_id>[^/]+)/lifecycle/deactivate", self.deactivate_secret
         )
         self.route("DELETE", f"{secrets_path}/(?P<secret_id>[^/]+)", self.delete_secret)
+        self.route("GET", "/api/v1/apps/(?P<app_id>[^/]+)", self.read_app)
+        self.route("PUT", "/api/v1/apps/(?P<app_id>[^/]+)", self.replace_app)
         app_path = "/api/v1/apps/(?P<app_id>[^/]+)/lifecycle"
         self.route("POST", f"{app_path}/activate", self.activate_app)
         self.route("POST", f"{app_path}/deactivate", self.deactivate_app)
+
+    def rate_limit(self, method: str, path: str, *, reset_in: int = 30, times: int = 1) -> None:
+        """The next ``times`` requests to ``path`` get Okta's 429 with its rate-limit headers."""
+        self.fail(
+            method,
+            path,
+            status=429,
+            body={
+                "errorCode": "E0000047",
+                "errorSummary": "You exceeded the maximum number of requests. Try again in a while.",
+                "errorLink": "E0000047",
+                "errorId": "oae-sim",
+                "errorCauses": [],
+            },
+            times=times,
+            headers={
+                "X-Rate-Limit-Limit": "100",
+                "X-Rate-Limit-Remaining": "0",
+                "X-Rate-Limit-Reset": str(int(time.time()) + reset_in),
+            },
+        )
 
     @property
     def auth_server_url(self) -> str:
@@ -150,7 +219,8 @@ class OktaSimulator(Simulator):
                     "error_description": "The client is not authorized to use the provided grant type.",
                 },
             )
-        scopes = seen.form.get("scope", "").split()
+        # TokenRequestClientCredentials: scope is required unless the server has default scopes.
+        scopes = seen.form.get("scope", "").split() or sorted(self.default_scopes)
         if not scopes or not set(scopes) <= self.custom_scopes:
             return json_response(
                 400,
@@ -207,16 +277,18 @@ class OktaSimulator(Simulator):
         name = body.get("client_name")
         if not name:
             return self._invalid("client_name: The field cannot be left blank")
-        if any(
-            c.metadata.get("client_name") == name and c.client_id != client_id for c in self.clients.values()
-        ):
-            return self._invalid(
-                "client_name: An object with this field already exists in the current organization"
-            )
+        # No uniqueness check on client_name: Okta dropped that rule in 2022.
         app_type = body.get("application_type", "web")
-        grants = set(body.get("grant_types", []))
-        if app_type == "service" and grants != {"client_credentials"}:
-            return self._invalid("grant_types: A service application may only use client_credentials")
+        grants = set(body.get("grant_types") or ["authorization_code"])  # the schema's default
+        refused = sorted(grants - GRANTS_BY_TYPE.get(app_type, set()))
+        if refused:
+            return self._invalid(
+                f"grant_types: {', '.join(refused)} is not valid for the '{app_type}' application type"
+            )
+        if app_type in ("web", "native") and "authorization_code" not in grants:
+            return self._invalid(
+                f"grant_types: A '{app_type}' application must have at least 'authorization_code'"
+            )
         if app_type in ("web", "browser", "native") and not body.get("redirect_uris"):
             return self._invalid("redirect_uris: 'redirect_uris' must contain at least one valid URI")
         return None
@@ -245,7 +317,7 @@ class OktaSimulator(Simulator):
         if refused := self._api(seen):
             return refused
         client = self.clients.get(client_id)
-        return client if client is not None else json_response(401, UNKNOWN_CLIENT)
+        return client if client is not None else json_response(404, not_found(f"{client_id} (Client)"))
 
     def read(self, seen: Seen, client_id: str) -> httpx.Response:
         client = self._client(seen, client_id)
@@ -282,13 +354,7 @@ class OktaSimulator(Simulator):
             return refused
         client = self.clients.get(app_id)
         if client is None:
-            return json_response(
-                404,
-                {
-                    "errorCode": "E0000007",
-                    "errorSummary": f"Not found: Resource not found: {app_id} (AppInstance)",
-                },
-            )
+            return json_response(404, not_found(f"{app_id} (AppInstance)"))
         return client
 
     @staticmethod
@@ -334,9 +400,7 @@ class OktaSimulator(Simulator):
             return client
         secret = self._secret(client, secret_id)
         if secret is None:
-            return json_response(
-                404, {"errorCode": "E0000007", "errorSummary": "Not found: Resource not found"}
-            )
+            return json_response(404, not_found(f"{secret_id} (ClientSecret)"))
         if secret.status == "ACTIVE" and sum(s.status == "ACTIVE" for s in client.secrets) == 1:
             return json_response(
                 400,
@@ -354,9 +418,7 @@ class OktaSimulator(Simulator):
             return client
         secret = self._secret(client, secret_id)
         if secret is None:
-            return json_response(
-                404, {"errorCode": "E0000007", "errorSummary": "Not found: Resource not found"}
-            )
+            return json_response(404, not_found(f"{secret_id} (ClientSecret)"))
         if secret.status == "ACTIVE":
             return json_response(
                 400,
@@ -382,3 +444,60 @@ class OktaSimulator(Simulator):
             return client
         client.status = "INACTIVE"
         return json_response(200, {})
+
+    # -- the app (Apps API) ------------------------------------------------------------------
+    def _app_body(self, client: OktaClient) -> dict[str, Any]:
+        """The OIDC app as the Apps API shows it (getApplication's OPENID_CONNECT example)."""
+        return {
+            "id": client.client_id,
+            "name": "oidc_client",
+            "label": client.metadata.get("client_name", ""),
+            "status": client.status,
+            "signOnMode": "OPENID_CONNECT",
+            "credentials": {
+                "oauthClient": {
+                    "autoKeyRotation": True,
+                    "client_id": client.client_id,
+                    "token_endpoint_auth_method": client.metadata.get(
+                        "token_endpoint_auth_method", "client_secret_basic"
+                    ),
+                    "pkce_required": client.pkce_required,
+                }
+            },
+            "settings": {
+                "oauthClient": {
+                    "redirect_uris": list(client.metadata.get("redirect_uris") or []),
+                    "response_types": list(client.metadata.get("response_types") or []),
+                    "grant_types": list(client.metadata.get("grant_types") or []),
+                    "application_type": client.metadata.get("application_type", "web"),
+                }
+            },
+        }
+
+    def read_app(self, seen: Seen, app_id: str) -> httpx.Response:
+        client = self._app(seen, app_id)
+        if isinstance(client, httpx.Response):
+            return client
+        return json_response(200, self._app_body(client))
+
+    def replace_app(self, seen: Seen, app_id: str) -> httpx.Response:
+        client = self._app(seen, app_id)
+        if isinstance(client, httpx.Response):
+            return client
+        body = dict(seen.json or {})
+        if not body.get("signOnMode") or not body.get("label"):
+            # replaceApplication: "All required properties must be specified in the request body".
+            return json_response(
+                400,
+                {
+                    "errorCode": "E0000001",
+                    "errorSummary": "Api validation failed: label, signOnMode",
+                    "errorLink": "E0000001",
+                    "errorId": "oae-sim",
+                    "errorCauses": [],
+                },
+            )
+        oauth = (body.get("credentials") or {}).get("oauthClient") or {}
+        if isinstance(oauth.get("pkce_required"), bool):
+            client.pkce_required = oauth["pkce_required"]
+        return json_response(200, self._app_body(client))
