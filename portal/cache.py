@@ -114,7 +114,27 @@ class ResilientRedisCache(RedisCache):
         self._call("delete_many", None, keys, version=version)
 
     def clear(self):
-        return self._call("clear", False)
+        """Delete this portal's keys only (its KEY_PREFIX), not the whole Redis database.
+
+        Django's RedisCache.clear() is FLUSHDB: it would also wipe whatever else shares the
+        database, such as the counts of another test worker running under its own prefix.
+        """
+        if not self._available():
+            return False
+        try:
+            client = self._cache.get_client(write=True)
+            batch = []
+            for key in client.scan_iter(match=f"{self.key_prefix}:*", count=500):
+                batch.append(key)
+                if len(batch) >= 500:
+                    client.delete(*batch)
+                    batch = []
+            if batch:
+                client.delete(*batch)
+        except RedisError as exc:
+            self._failed("clear", exc)
+            return False
+        return True
 
 
 def cache_state() -> str:
