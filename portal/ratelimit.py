@@ -78,9 +78,8 @@ def oauth_client_id(request: HttpRequest) -> str:
         except (binascii.Error, UnicodeDecodeError):
             return "malformed-basic"
         return "id:" + unquote(decoded.partition(":")[0])
-    # Only a form body is parsed here: parsing a multipart one would consume the stream the view reads.
-    form = request.method == "POST" and request.content_type == "application/x-www-form-urlencoded"
-    if form and request.POST.get("client_id"):
+    # request.POST is what the OAuth views read too (DOT's extract_body), so parsing it here is safe.
+    if request.method == "POST" and request.POST.get("client_id"):
         return "id:" + request.POST["client_id"]
     if scheme.lower() == "bearer" and credentials:
         return "bearer:" + credentials.strip()  # hashed by django-ratelimit before it reaches the cache
