@@ -35,10 +35,14 @@ def check_keys_do_not_fall_back_to_secret_key(app_configs, **kwargs):
 def check_email_is_not_the_console(app_configs, **kwargs):
     # The console backend writes every mail to the log: password-reset and verification links
     # there let whoever reads the log take over accounts.
-    if not settings.DEBUG and settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+    if not settings.DEBUG and settings.EMAIL_BACKEND in (
+        "django.core.mail.backends.console.EmailBackend",
+        "portal.mail.UnconfiguredEmailBackend",
+    ):
         return [
             Error(
-                "Emails (password-reset links included) go to the server log: EMAIL_HOST is not set.",
+                "EMAIL_HOST is not set: no email (password reset, sign-up verification) can be sent, "
+                "and the console backend would put reset links in the server log.",
                 hint="Set EMAIL_HOST (and EMAIL_HOST_USER / EMAIL_HOST_PASSWORD) to an SMTP server.",
                 id="portal.E003",
             )

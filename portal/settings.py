@@ -169,12 +169,15 @@ WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # Email: SMTP when EMAIL_HOST is set. Without it the console backend prints mails (password-reset
 # and verification links included) to the log: fine for the demo, an account takeover in
-# production, so `check --deploy` fails on it with DEBUG off (portal/checks.py).
+# production, so with DEBUG off mails are dropped with an error instead, and `check --deploy`
+# fails (portal/checks.py).
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
+    if DEBUG or TESTING
+    else "portal.mail.UnconfiguredEmailBackend"  # never the log: it drops mails with an error
 )
 EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
 EMAIL_PORT = env_int("EMAIL_PORT", 587)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from keymanagers.models import KeyManager
@@ -36,3 +38,17 @@ def test_a_new_key_manager_caps_secrets_per_key_at_ten():
 
 def test_the_migration_capped_the_resident_key_manager():
     assert KeyManager.objects.get(type=KeyManager.Type.RESIDENT).secret_count == 10
+
+
+def test_without_an_smtp_server_production_drops_mails_with_an_error_and_never_logs_the_link(
+    client, owner, settings, caplog
+):
+    settings.EMAIL_BACKEND = "portal.mail.UnconfiguredEmailBackend"
+
+    with caplog.at_level("INFO"):
+        response = client.post("/accounts/password/reset/", {"email": owner.email})
+
+    assert response.status_code == 302  # the same answer as ever: nothing tells the visitor
+    assert "email not sent (1 recipient): EMAIL_HOST is not set" in caplog.text
+    assert not re.search(r"/accounts/password/reset/[^/\s]+/[^/\s]+/", caplog.text)  # no reset link
+    assert "alice" not in caplog.text
