@@ -92,17 +92,19 @@ def oauth_limited(view, endpoint: str):
     @functools.wraps(view)
     def limited(request, *args, **kwargs):
         if request.method == "POST":
+            # Resource servers introspect on every call they serve: introspection has higher rates.
+            kind = "INTROSPECT" if endpoint == "introspect" else "OAUTH"
             wait = hit_all(
                 request,
                 (
                     f"oauth.{endpoint}.client",
                     oauth_client_id(request),
-                    settings.PORTAL_RATELIMIT_OAUTH_CLIENT,
+                    getattr(settings, f"PORTAL_RATELIMIT_{kind}_CLIENT"),
                 ),
                 (
                     f"oauth.{endpoint}.address",
                     client_address(request),
-                    settings.PORTAL_RATELIMIT_OAUTH_ADDRESS,
+                    getattr(settings, f"PORTAL_RATELIMIT_{kind}_ADDRESS"),
                 ),
             )
             if wait:

@@ -26,7 +26,7 @@ def _assert_retry_after(response, at_most: int) -> None:
 
 @pytest.mark.parametrize("endpoint", ["token", "introspect", "revoke"])
 def test_bad_secret_guessing_on_an_oauth_endpoint_gets_an_oauth_429(endpoint, client, settings):
-    settings.PORTAL_RATELIMIT_OAUTH_CLIENT = "3/m"
+    settings.PORTAL_RATELIMIT_OAUTH_CLIENT = settings.PORTAL_RATELIMIT_INTROSPECT_CLIENT = "3/m"
     auth = _basic("victim-client", "guess")
 
     answers = [
