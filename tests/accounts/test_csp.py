@@ -13,7 +13,6 @@ ANONYMOUS_PAGES = [
     "/accounts/password/reset/sent/",
     "/accounts/password/reset/done/",
     "/accounts/signup/sent/",
-    "/accounts/signup/verify/MQ/bad-token/",
     "/no-such-page/",
 ]
 SIGNED_IN_PAGES = ["/accounts/password/change/", "/accounts/password/change/done/"]
