@@ -26,7 +26,21 @@ from django.shortcuts import render
 from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
-from portal.accounts.forms import client_address
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or the one our own proxies recorded in X-Forwarded-For.
+
+    Only the last PORTAL_TRUSTED_PROXIES entries were written by proxies we run; anything to their
+    left is whatever the client sent, so it is never trusted.
+    """
+    if request is None:
+        return ""
+    proxies = settings.PORTAL_TRUSTED_PROXIES
+    if proxies:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def hit(request: HttpRequest, group: str, value: str, rate: str) -> int | None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 
 from django import forms
-from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.cache import cache
+
+from portal.ratelimit import client_address
 
 # Failed sign-ins are counted in the cache (Redis in production, so every instance behind the load
 # balancer shares the counts), twice: per username and client address, which stops guessing from
@@ -22,22 +23,6 @@ SIGNIN_MAX_FAILURES_ANY_ADDRESS = 100
 SIGNIN_MAX_FAILURES_PER_ADDRESS = 30
 SIGNIN_WINDOW_SECONDS = 15 * 60
 TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts. Wait 15 minutes and try again."
-
-
-def client_address(request) -> str:
-    """The client's address: REMOTE_ADDR, or the one our own proxies recorded in X-Forwarded-For.
-
-    Only the last PORTAL_TRUSTED_PROXIES entries were written by proxies we run; anything to their
-    left is whatever the client sent, so it is never trusted.
-    """
-    if request is None:
-        return ""
-    proxies = settings.PORTAL_TRUSTED_PROXIES
-    if proxies:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 class NoLabelSuffixMixin:

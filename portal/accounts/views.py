@@ -15,8 +15,8 @@ from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
 
 from portal.accounts import services
-from portal.accounts.forms import SignupForm, client_address
-from portal.ratelimit import hit_all, page_response
+from portal.accounts.forms import SignupForm
+from portal.ratelimit import client_address, hit_all, page_response
 
 
 def _email_limits(request, area: str) -> int | None:
