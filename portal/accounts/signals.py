@@ -30,6 +30,10 @@ def end_api_tokens_on_password_change(sender, instance, created, **kwargs):
     """
     if created or getattr(instance, "_password", None) is None:
         return
+    from portal.audit import audit
     from portal.models import ApiToken
 
+    # The actor is unknown here (the user, a reset link or an admin): recorded as the system.
+    for prefix in ApiToken.objects.filter(user=instance).values_list("prefix", flat=True):
+        audit(actor=None, action="api_token.revoke", token_prefix=prefix, reason="password changed")
     ApiToken.objects.filter(user=instance).delete()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from portal.models import ApiToken
+from portal.models import ApiToken, AuditEvent
 from portal.services import api_token_create
 from tests.conftest import PASSWORD
 
@@ -20,6 +20,7 @@ def _token(owner) -> str:
 @pytest.mark.django_db
 def test_changing_the_password_revokes_api_tokens_and_ends_other_sessions(owner, owner_client):
     token = _token(owner)
+    prefix = ApiToken.objects.get(user=owner).prefix
     elsewhere = Client()
     elsewhere.force_login(owner)
     assert Client().get(API, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
@@ -31,6 +32,8 @@ def test_changing_the_password_revokes_api_tokens_and_ends_other_sessions(owner,
 
     assert Client().get(API, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
     assert not ApiToken.objects.filter(user=owner).exists()
+    event = AuditEvent.objects.get(action="api_token.revoke")
+    assert event.detail == {"token_prefix": prefix, "reason": "password changed"}
     assert elsewhere.get("/applications/").status_code == 302  # sent to sign in
     assert owner_client.get("/applications/").status_code == 200  # the session that changed it stays
 
