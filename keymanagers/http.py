@@ -9,6 +9,17 @@ Redirects are never followed across hosts: a key manager that answers a POST car
 with a redirect elsewhere gets an error, not our credentials. Same-origin redirects of reads (a
 missing trailing slash) are followed a few times.
 
+No SSRF: every URL fetched here comes from an admin (endpoints, the well-known URL) or from a
+remote server (discovery documents, ``registration_client_uri``), so a connection is made only to
+public addresses: ``GuardedBackend`` resolves the host at connect time, refuses the whole host if
+any of its addresses is loopback, private, link-local (cloud metadata), shared or reserved, and
+then connects to the checked address itself (no second DNS lookup an attacker could answer
+differently). Redirects open new connections through the same check. Environment proxies are
+ignored, since a proxy would make the connection on our behalf past the check.
+``PORTAL_KEYMANAGER_ALLOW_PRIVATE_ADDRESSES`` lifts the rule for key managers on a private network.
+Remote error bodies that are not OAuth-style JSON are summarised (status, type, size), never
+echoed.
+
 Also here: OpenID Connect / RFC 8414 discovery (``fetch_well_known``, ``apply_discovery``), used by the
 admin's "Import endpoints from well-known URL".
 """
@@ -16,13 +27,16 @@ admin's "Import endpoints from well-known URL".
 from __future__ import annotations
 
 import base64
+import ipaddress
 import logging
+import socket
 import threading
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
+import httpcore
 import httpx
 from django.conf import settings
 
@@ -42,11 +56,59 @@ _shared_clients: dict[float, httpx.Client] = {}
 _shared_lock = threading.Lock()
 
 
+class AddressRefused(Exception):
+    """A host resolved to an address outbound calls may not reach (see the module docstring)."""
+
+    def __init__(self, host: str):
+        super().__init__(host)
+        self.host = host
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    # is_global is False for loopback, RFC 1918, link-local (169.254.169.254 metadata), CGNAT,
+    # unique-local IPv6 (fd00:ec2::254 metadata), documentation and reserved ranges.
+    return ip.is_global and not ip.is_multicast
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's network backend that connects only to public addresses (unless allowed)."""
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        if settings.PORTAL_KEYMANAGER_ALLOW_PRIVATE_ADDRESSES:
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}") from exc
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        if not addresses or not all(is_public_address(a) for a in addresses):
+            raise AddressRefused(host)
+        last_error: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last_error = exc
+        raise last_error  # type: ignore[misc]
+
+
+def _guarded_transport() -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport()
+    # httpx does not take a network backend; httpcore's pool does (its documented extension point).
+    transport._pool._network_backend = GuardedBackend()
+    return transport
+
+
 def _new_client(timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     return httpx.Client(
         timeout=timeout,
         follow_redirects=False,
-        transport=transport,
+        # A test's simulator, or the real network through the address guard.
+        transport=transport or _guarded_transport(),
+        trust_env=False,
         headers=_HEADERS,
         # Shared by all key managers and callers: a cookie one server sets must never ride along
         # with another request, so the jar accepts none.
@@ -105,8 +167,10 @@ def error_message(data: Any, status: int) -> str:
                 if isinstance(cause, dict) and isinstance(cause.get("errorSummary"), str):
                     parts.append(cause["errorSummary"])
     elif isinstance(data, str) and data.strip():
-        parts.append(" ".join(data.split())[:_ERROR_TEXT_LIMIT])
-    text = ": ".join(parts) if parts else "no error description"
+        # Whatever answered (an HTML error page, an internal service) is not quoted back: a
+        # summary says enough to diagnose and cannot carry the remote content to the page.
+        parts.append(f"the server answered with a non-JSON body ({len(data.encode())} bytes)")
+    text = ": ".join(parts)[:_ERROR_TEXT_LIMIT] if parts else "no error description"
     return f"{text} (HTTP {status})"
 
 
@@ -229,6 +293,13 @@ class KeyManagerHttp:
         except httpx.TimeoutException:
             logger.warning("%s %s %s: timed out after %s s", self.label, method, path, _seconds(self.timeout))
             raise self.error(step, f"timed out after {_seconds(self.timeout)} s", retryable=True) from None
+        except AddressRefused as exc:
+            logger.warning("%s %s %s: refused a non-public address", self.label, method, path)
+            raise self.error(
+                step,
+                f"refused: {exc.host} is not a public address (loopback, private, link-local or "
+                "reserved); an operator can allow such addresses with PORTAL_KEYMANAGER_ALLOW_PRIVATE_ADDRESSES",
+            ) from None
         except httpx.ConnectError:
             logger.warning("%s %s %s: could not connect", self.label, method, path)
             raise self.error(step, f"could not connect to {urlsplit(url).netloc}", retryable=True) from None
@@ -288,6 +359,15 @@ def fetch_well_known(
     http = KeyManagerHttp(km, transport=transport)
     try:
         doc = http.json_request(DISCOVERY_STEP, "GET", url)
+    except KeyManagerError as exc:
+        if exc.status is None:  # no answer: timeout, refused address, connection failure
+            raise
+        # An answer from whatever the URL points at is summarised, never shown (no SSRF read-back).
+        raise http.error(
+            DISCOVERY_STEP,
+            f"the server answered HTTP {exc.status}, not a discovery document",
+            status=exc.status,
+        ) from None
     finally:
         http.close()
     for member in ("issuer", "token_endpoint"):

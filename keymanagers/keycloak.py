@@ -140,7 +140,10 @@ class KeycloakAdapter(OidcDcrAdapter):
         if not fresh:
             cached = cache.get(key)
             if cached:
-                return cached
+                try:  # kept encrypted: a copy of Redis holds no usable admin token
+                    return crypto.decrypt(cached)
+                except ValueError:  # another encryption key (rotated): fetch a new token
+                    pass
         data = self.http.json_request(
             f"{step} (service account token)",
             "POST",
@@ -153,7 +156,7 @@ class KeycloakAdapter(OidcDcrAdapter):
             raise self.error(step, "the service account got no access_token")
         expires_in = data.get("expires_in")
         if isinstance(expires_in, int) and expires_in > TOKEN_CACHE_MARGIN:
-            cache.set(key, token, timeout=expires_in - TOKEN_CACHE_MARGIN)
+            cache.set(key, crypto.encrypt(token), timeout=expires_in - TOKEN_CACHE_MARGIN)
         return token
 
     def admin_request(

@@ -34,6 +34,9 @@ DISCOURAGED_GRANT_TYPES = {GrantType.PASSWORD, GrantType.IMPLICIT}
 REDIRECT_GRANT_TYPES = {GrantType.AUTHORIZATION_CODE, GrantType.IMPLICIT}
 
 
+DEFAULT_SECRET_COUNT = 10
+
+
 class KeyManager(models.Model):
     """An authorization server the portal creates OAuth clients at (``type`` selects the adapter)."""
 
@@ -72,13 +75,16 @@ class KeyManager(models.Model):
     enable_token_generation = models.BooleanField(default=True)
     enable_map_oauth_consumer_apps = models.BooleanField(default=False)
 
-    # Multiple consumer secrets (SPEC 3.3). Unlimited when secret_count is empty.
+    # Multiple consumer secrets (SPEC 3.3). Unlimited only when an admin empties secret_count:
+    # thousands of secrets on one key make its pages and API answers slow and large.
     multiple_secrets_enabled = models.BooleanField(
         default=True,
         help_text="Several secrets per key, each shown only once. Switching this on masks every "
         "existing secret of this key manager for good: developers can no longer reveal them.",
     )
-    secret_count = models.PositiveIntegerField(null=True, blank=True)
+    secret_count = models.PositiveIntegerField(
+        null=True, blank=True, default=DEFAULT_SECRET_COUNT, help_text="Empty: unlimited."
+    )
 
     # Adapter settings that are not secret (realm, Okta authorization server id, …).
     config = models.JSONField(default=dict, blank=True)

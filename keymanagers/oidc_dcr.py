@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -38,6 +39,17 @@ from keymanagers.base import (
 )
 from keymanagers.http import KeyManagerHttp, basic_auth, bearer, fetch_well_known
 from portal import crypto
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:  # a malformed port
+        port = -1
+    return scheme, parts.hostname, port
+
 
 logger = logging.getLogger(__name__)
 
@@ -158,10 +170,16 @@ class OidcDcrAdapter(KeyManagerAdapter):
         rat = ref.state.get("registration_access_token", "")
         if not rat:
             raise self.error(step, "no registration access token is stored for this client")
-        uri = (
-            ref.state.get("registration_client_uri")
-            or f"{self.registration_endpoint().rstrip('/')}/{ref.client_id}"
-        )
+        endpoint = self.registration_endpoint()
+        uri = ref.state.get("registration_client_uri") or f"{endpoint.rstrip('/')}/{ref.client_id}"
+        # The server chooses this URI, and we send it the registration access token and show its
+        # answer: only at the registration endpoint's own origin (scheme, host and port).
+        if _origin(uri) != _origin(endpoint):
+            raise self.error(
+                step,
+                f"the server's registration_client_uri is not at the registration endpoint's origin "
+                f"({urlsplit(uri).netloc or 'no host'}); refusing to send the registration access token there",
+            )
         return uri, rat
 
     @staticmethod

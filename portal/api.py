@@ -135,7 +135,8 @@ def _with_keys(application: Application) -> Application:
 class ApplicationListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         limit = serializers.IntegerField(required=False, default=25, min_value=1, max_value=100)
-        offset = serializers.IntegerField(required=False, default=0, min_value=0)
+        # Bounded: the database's OFFSET is a 64-bit integer, and 2**63 was a 500.
+        offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10**9)
         query = serializers.CharField(required=False, default="", allow_blank=True)
         sortBy = serializers.ChoiceField(choices=["name", "createdTime"], required=False, default="name")
         sortOrder = serializers.ChoiceField(choices=["asc", "desc"], required=False, default="asc")

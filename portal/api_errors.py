@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -116,6 +117,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     return Response(body, status=code, headers=headers)
 
 
+@csrf_exempt  # a POST to a URL that does not exist is a 404, not a CSRF failure page
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
-    """Unknown URLs under the API prefix answer JSON, not the HTML 404 page."""
+    """Unknown URLs under the API prefix answer JSON, not the HTML 404 page, for every method."""
     return JsonResponse(error_body(404, f"No API resource at {request.path}"), status=404)

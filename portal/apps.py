@@ -7,3 +7,4 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import checks  # noqa: F401  (registers the system checks)
+        from portal.accounts import signals  # noqa: F401  (connects the account receivers)

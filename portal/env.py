@@ -7,6 +7,7 @@ Modelled on healthchecks' ``envbool``/``envint``: a bad value stops the process 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -67,3 +68,16 @@ def env_secret(name: str, default: str | None = None) -> str | None:
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc}") from None
     return os.environ.get(name, default)
+
+
+_RATE = re.compile(r"^\d+/\d*[smhd]$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit such as ``10/m``, ``300/5m`` or ``3/h`` (django-ratelimit's format)."""
+    value = os.environ.get(name, default).strip()
+    if not _RATE.match(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate like 10/m, 300/5m or 3/h (a count / a period in s, m, h or d), not {value!r}"
+        )
+    return value

@@ -91,3 +91,19 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.outcome}"
+
+
+class PendingSignup(models.Model):
+    """An account made by sign-up whose e-mail address is not verified yet (the user is inactive).
+
+    Kept apart from ``is_active`` so that verifying an address can never re-enable an account an
+    admin switched off; an unverified one older than the link's lifetime gives way to a new sign-up.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_signup"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"pending sign-up of user {self.user_id}"

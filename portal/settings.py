@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import dj_database_url
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from portal.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from portal.env import env_bool, env_float, env_int, env_list, env_rate, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -24,8 +27,14 @@ if not SECRET_KEY:
 
 # Keys that hash consumer secrets and API tokens, and encrypt credentials at rest. Separate from
 # SECRET_KEY so that rotating session signing does not invalidate every stored secret.
-PORTAL_HASH_KEY = env_secret("PORTAL_HASH_KEY") or SECRET_KEY
-PORTAL_ENCRYPTION_KEY = env_secret("PORTAL_ENCRYPTION_KEY") or SECRET_KEY
+# Falling back to SECRET_KEY is for development: `check --deploy` refuses it (portal/checks.py).
+PORTAL_HASH_KEY = env_secret("PORTAL_HASH_KEY") or ""
+PORTAL_ENCRYPTION_KEY = env_secret("PORTAL_ENCRYPTION_KEY") or ""
+PORTAL_KEYS_FROM_SECRET_KEY = [
+    name for name in ("PORTAL_HASH_KEY", "PORTAL_ENCRYPTION_KEY") if not globals()[name]
+]
+PORTAL_HASH_KEY = PORTAL_HASH_KEY or SECRET_KEY
+PORTAL_ENCRYPTION_KEY = PORTAL_ENCRYPTION_KEY or SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG or TESTING else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -92,14 +101,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds sign-in failure counts, rate-limit counters and Keycloak's (encrypted)
+# service-account token. Redis when several instances run; its failures degrade to cache misses
+# (portal/cache.py), with short timeouts so a hung Redis cannot stall requests.
+REDIS_URL = env_str("REDIS_URL")
+REDIS_TIMEOUT = env_float("REDIS_TIMEOUT", 0.5)
+REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 10.0)
+# Tests running in parallel (pytest-xdist) share one Redis database: each worker its own prefix.
+_CACHE_PREFIX = env_str("CACHE_KEY_PREFIX", "devportal") + (
+    "-" + os.environ["PYTEST_XDIST_WORKER"] if TESTING and os.environ.get("PYTEST_XDIST_WORKER") else ""
+)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if env_str("REDIS_URL"):
+if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env_str("REDIS_URL"),
+            "BACKEND": "portal.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": _CACHE_PREFIX,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+                # redis-py retries with back-off by default (seconds per call on a dead server):
+                # one try, then portal.cache pauses Redis for REDIS_RETRY_SECONDS.
+                "retry": Retry(NoBackoff(), 0),
+            },
         }
     }
+
+# Sessions in the database under a keyed hash of their key (portal/sessions.py): a dump of
+# django_session signs nobody in. Staff sessions are shorter (portal/accounts/signals.py).
+SESSION_ENGINE = "portal.sessions"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+PORTAL_STAFF_SESSION_SECONDS = env_int("PORTAL_STAFF_SESSION_SECONDS", 8 * 3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -134,13 +167,19 @@ STORAGES = {
 # Development and tests serve static/ directly (no collectstatic), as DEBUG alone would.
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
-# Email: the console by default so password resets work in the demo; SMTP when EMAIL_HOST is set.
+# Email: SMTP when EMAIL_HOST is set. Without it the console backend prints mails (password-reset
+# and verification links included) to the log: fine for the demo, an account takeover in
+# production, so with DEBUG off mails are dropped with an error instead, and `check --deploy`
+# fails (portal/checks.py).
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
+    if DEBUG or TESTING
+    else "portal.mail.UnconfiguredEmailBackend"  # never the log: it drops mails with an error
 )
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", "") or ""
@@ -185,8 +224,29 @@ CONTENT_SECURITY_POLICY = {
 
 # Product switches.
 PORTAL_SIGNUP_ENABLED = env_bool("PORTAL_SIGNUP_ENABLED", True)
+PORTAL_SIGNUP_EMAIL_VERIFICATION = env_bool("PORTAL_SIGNUP_EMAIL_VERIFICATION", True)
 PORTAL_API_TOKEN_MAX_DAYS = env_int("PORTAL_API_TOKEN_MAX_DAYS", 365)
 PORTAL_KEYMANAGER_TIMEOUT = env_float("PORTAL_KEYMANAGER_TIMEOUT", 10.0)
+# Server-side fetches of admin- or server-supplied URLs (keymanagers/http.py) refuse loopback,
+# private, link-local (cloud metadata) and other non-public addresses unless this is on: for a key
+# manager on the same host or private network, and for the tests' local peers.
+PORTAL_KEYMANAGER_ALLOW_PRIVATE_ADDRESSES = env_bool("PORTAL_KEYMANAGER_ALLOW_PRIVATE_ADDRESSES", TESTING)
+
+# Abuse limits (portal/ratelimit.py), counted in the shared cache: "<count>/<period>".
+PORTAL_RATELIMIT_ENABLED = env_bool("PORTAL_RATELIMIT_ENABLED", True)
+PORTAL_RATELIMIT_OAUTH_CLIENT = env_rate("PORTAL_RATELIMIT_OAUTH_CLIENT", "600/m")
+PORTAL_RATELIMIT_OAUTH_ADDRESS = env_rate("PORTAL_RATELIMIT_OAUTH_ADDRESS", "1200/m")
+PORTAL_RATELIMIT_INTROSPECT_CLIENT = env_rate("PORTAL_RATELIMIT_INTROSPECT_CLIENT", "6000/m")
+PORTAL_RATELIMIT_INTROSPECT_ADDRESS = env_rate("PORTAL_RATELIMIT_INTROSPECT_ADDRESS", "12000/m")
+PORTAL_RATELIMIT_API_USER = env_rate("PORTAL_RATELIMIT_API_USER", "600/m")
+PORTAL_RATELIMIT_SIGNUP_ADDRESS = env_rate("PORTAL_RATELIMIT_SIGNUP_ADDRESS", "10/h")
+PORTAL_RATELIMIT_SIGNUP_EMAIL = env_rate("PORTAL_RATELIMIT_SIGNUP_EMAIL", "3/h")
+PORTAL_RATELIMIT_RESET_ADDRESS = env_rate("PORTAL_RATELIMIT_RESET_ADDRESS", "10/h")
+PORTAL_RATELIMIT_RESET_EMAIL = env_rate("PORTAL_RATELIMIT_RESET_EMAIL", "3/h")
+RATELIMIT_ENABLE = PORTAL_RATELIMIT_ENABLED
+# With Redis unavailable no count can be kept: the limits are skipped (portal/cache.py logs it).
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_CACHE_PREFIX = "rl:"
 
 # REST framework: the devportal API answers errors as {"code", "message", "description"}.
 REST_FRAMEWORK = {
@@ -200,6 +260,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # One limit per user over all their API tokens and their session (portal/ratelimit.py).
+    "DEFAULT_THROTTLE_CLASSES": ["portal.ratelimit.ApiUserThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Developer Portal API",

@@ -17,6 +17,17 @@ def _user(username: str, **extra):
     )
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: sign-in failures and rate-limit counts (per user id,
+    per 127.0.0.1) must not carry over from earlier tests, in memory or in CI's shared Redis (where
+    each xdist worker has its own key prefix, and clearing deletes only that prefix)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def owner(db):
     """An app developer who owns the applications under test."""

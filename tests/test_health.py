@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.conf import settings
 from django.db import OperationalError, connections
 from django.test import Client
+
+# The cache's state when it works: Redis in CI's Redis run, else the per-process memory cache.
+CACHE = "ok" if settings.REDIS_URL else "local"
 
 
 @pytest.mark.django_db
@@ -14,7 +18,7 @@ def test_healthz_reports_ok_when_the_database_answers(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": CACHE}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -35,7 +39,7 @@ def test_healthz_is_503_when_the_database_is_unreachable(client, monkeypatch, ca
         response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "unreachable"}
+    assert response.json() == {"status": "error", "database": "unreachable", "cache": CACHE}
     assert "database unreachable" in caplog.text
     # The driver's message can name hosts and users: it stays out of the response and the log.
     assert "password authentication" not in caplog.text

@@ -27,6 +27,7 @@ def _production_env(**extra: str) -> dict[str, str]:
         PORTAL_ENCRYPTION_KEY=secrets.token_urlsafe(32),
         ALLOWED_HOSTS="portal.example.com",
         SITE_URL="https://portal.example.com",
+        EMAIL_HOST="smtp.example.com",
     )
     env.update(extra)
     return env
@@ -66,3 +67,25 @@ def test_the_deploy_checks_catch_https_switched_off():
     assert result.returncode != 0
     assert "security.W008" in result.stderr  # SECURE_SSL_REDIRECT
     assert "security.W012" in result.stderr  # SESSION_COOKIE_SECURE
+
+
+def test_the_deploy_checks_refuse_emails_in_the_server_log():
+    env = _production_env()
+    del env["EMAIL_HOST"]  # the console backend: password-reset links would land in the log
+
+    result = _check_deploy(env)
+
+    assert result.returncode != 0
+    assert "portal.E003" in result.stderr
+
+
+def test_the_deploy_checks_refuse_hash_and_encryption_keys_that_fall_back_to_secret_key():
+    env = _production_env()
+    del env["PORTAL_HASH_KEY"], env["PORTAL_ENCRYPTION_KEY"]
+
+    result = _check_deploy(env)
+
+    assert result.returncode != 0
+    assert result.stderr.count("portal.E002") == 2
+    assert "PORTAL_HASH_KEY is not set" in result.stderr
+    assert "PORTAL_ENCRYPTION_KEY is not set" in result.stderr

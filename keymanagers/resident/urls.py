@@ -7,12 +7,16 @@ the portal's keys pages and the admin.
 from django.urls import path
 
 from keymanagers.resident import views
+from portal.ratelimit import oauth_limited
 
 urlpatterns = [
-    path("oauth2/token", views.ResidentTokenView.as_view(), name="resident-token"),
+    # Per claimed client and per address (portal/ratelimit.py): 429 with an OAuth-style error.
+    path("oauth2/token", oauth_limited(views.ResidentTokenView.as_view(), "token"), name="resident-token"),
     path("oauth2/authorize", views.ResidentAuthorizationView.as_view(), name="resident-authorize"),
-    path("oauth2/revoke", views.ResidentRevokeView.as_view(), name="resident-revoke"),
-    path("oauth2/introspect", views.introspect, name="resident-introspect"),
+    path(
+        "oauth2/revoke", oauth_limited(views.ResidentRevokeView.as_view(), "revoke"), name="resident-revoke"
+    ),
+    path("oauth2/introspect", oauth_limited(views.introspect, "introspect"), name="resident-introspect"),
     path("oauth2/jwks", views.jwks, name="resident-jwks"),
     path("oauth2/userinfo", views.userinfo, name="resident-userinfo"),
     # RFC 8414 puts the document at the root, with the issuer's path ("/oauth2") appended; OpenID

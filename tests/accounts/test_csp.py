@@ -12,6 +12,7 @@ ANONYMOUS_PAGES = [
     "/accounts/password/reset/",
     "/accounts/password/reset/sent/",
     "/accounts/password/reset/done/",
+    "/accounts/signup/sent/",
     "/no-such-page/",
 ]
 SIGNED_IN_PAGES = ["/accounts/password/change/", "/accounts/password/change/done/"]

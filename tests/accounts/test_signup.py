@@ -1,4 +1,8 @@
-"""Sign-up: on by default, off with PORTAL_SIGNUP_ENABLED=false (404, and the link disappears)."""
+"""Sign-up without e-mail verification (PORTAL_SIGNUP_EMAIL_VERIFICATION=false): immediate sign-in.
+
+Sign-up is on by default, off with PORTAL_SIGNUP_ENABLED=false (404, and the link disappears).
+With verification on (the default) see test_signup_verification.py.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,11 @@ from django.contrib.auth import get_user_model
 from tests.conftest import PASSWORD
 
 User = get_user_model()
+
+
+@pytest.fixture(autouse=True)
+def _no_email_verification(settings):
+    settings.PORTAL_SIGNUP_EMAIL_VERIFICATION = False
 
 
 def _signup(client, **overrides):

@@ -30,7 +30,8 @@ def _choose_token_type(page, value: str) -> None:
         page.check(f"input[name=token_type][value={value}]")
 
 
-def test_a_newcomer_signs_up_creates_an_application_and_finds_it_listed(page):
+def test_a_newcomer_signs_up_creates_an_application_and_finds_it_listed(page, settings):
+    settings.PORTAL_SIGNUP_EMAIL_VERIFICATION = False  # the verified journey: test_signup_journey.py
     page.goto("/accounts/login/")
     screenshot(page, "login")
     page.click("text=Create an account")

@@ -264,13 +264,14 @@ def test_a_timeout_names_the_step_and_the_timeout(db, keycloak_sim):
     assert caught.value.retryable
 
 
-def test_a_server_error_is_retryable_and_quotes_the_server(keycloak_key_manager, keycloak_sim):
+def test_a_server_error_is_retryable_and_summarises_a_plain_body(keycloak_key_manager, keycloak_sim):
+    # Issue 9: a body that is not an OAuth-style JSON error is summarised, never quoted back.
     keycloak_sim.fail("POST", "/clients-registrations/", status=503, body="Service Unavailable")
 
     with pytest.raises(KeyManagerError) as caught:
         adapter_for(keycloak_key_manager).register_client(cc_config())
 
-    assert caught.value.message == "Service Unavailable (HTTP 503)"
+    assert caught.value.message == "the server answered with a non-JSON body (19 bytes) (HTTP 503)"
     assert caught.value.retryable
 
 
