@@ -6,11 +6,12 @@ the portal's keys pages and the admin.
 
 from django.urls import path
 
-from keymanagers.resident import views
+from keymanagers.resident import signin, views
 
 urlpatterns = [
     path("oauth2/token", views.ResidentTokenView.as_view(), name="resident-token"),
     path("oauth2/authorize", views.ResidentAuthorizationView.as_view(), name="resident-authorize"),
+    path("oauth2/sign-in", signin.AuthorizationSignInView.as_view(), name="resident-sign-in"),
     path("oauth2/revoke", views.ResidentRevokeView.as_view(), name="resident-revoke"),
     path("oauth2/introspect", views.introspect, name="resident-introspect"),
     path("oauth2/jwks", views.jwks, name="resident-jwks"),
