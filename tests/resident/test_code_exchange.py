@@ -168,3 +168,18 @@ def test_a_public_client_revokes_its_token_with_its_client_id_alone(client, owne
     )
     assert answer.status_code == 200
     assert hello(client, tokens["access_token"]) == 401
+
+
+def test_clean_up_forgets_redeemed_codes_after_the_grace_period(make_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from keymanagers.resident.cleanup import clear_resident_tokens
+
+    client_row, _ = make_client()
+    now = timezone.now()
+    RedeemedCode.objects.create(code_hash="a" * 64, client=client_row, expires=now - timedelta(days=2))
+    RedeemedCode.objects.create(code_hash="b" * 64, client=client_row, expires=now - timedelta(hours=1))
+    assert clear_resident_tokens().redeemed_codes == 1
+    assert list(RedeemedCode.objects.values_list("code_hash", flat=True)) == ["b" * 64]
