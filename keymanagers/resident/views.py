@@ -190,7 +190,7 @@ class ResidentAuthorizationView(AuthorizationView):
         raw = self.request.GET.get("max_age")
         if raw is None:
             return None
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to str.isdigit, not to int()
             return self._error("invalid_request", "max_age must be a whole number of seconds.", credentials)
         return int(raw)
 

@@ -228,3 +228,39 @@ def test_prompt_none_signed_in_without_consent_is_consent_required(
     received = _received(page, callback_server)
     assert received["error"] == "consent_required"
     assert received["state"] == state and received["iss"] == settings.RESIDENT_ISSUER
+
+
+def test_implicit_where_an_admin_allows_it_reaches_the_callback_with_a_token(
+    page, live_url, owner, callback_server
+):
+    resident = KeyManager.objects.get(type=KeyManager.Type.RESIDENT)
+    resident.available_grant_types = [*resident.available_grant_types, "implicit"]
+    resident.save()
+    implicit = adapter_for(resident).register_client(
+        ClientConfig(
+            name=f"{owner.username}_Legacy SPA_PRODUCTION",
+            application_name="Legacy SPA",
+            grant_types=["implicit"],
+            callback_url=callback_server.url,
+            owner=owner.username,
+        )
+    )
+    params = {
+        "response_type": "token",
+        "client_id": implicit.ref.client_id,
+        "redirect_uri": callback_server.url,
+        "scope": "default",
+        "state": "st-implicit",
+    }
+    page.goto(live_url("/oauth2/authorize?" + urlencode(params)))
+    _sign_in(page, owner)
+    expect(page.locator("h1")).to_have_text("Authorize Legacy SPA?")
+    page.click("button[name=allow]")
+    page.wait_for_url(callback_server.url + "#*")
+    fragment = {name: values[0] for name, values in parse_qs(urlparse(page.url).fragment).items()}
+    assert fragment["state"] == "st-implicit"
+    assert fragment["iss"] == settings.RESIDENT_ISSUER
+    hello = httpx.get(
+        live_url("/sample/hello"), headers={"Authorization": f"Bearer {fragment['access_token']}"}
+    )
+    assert hello.status_code == 200

@@ -192,9 +192,10 @@ def test_max_age_with_prompt_none_is_login_required(owner, make_client):
     assert callback_query(answer)["error"] == ["login_required"]
 
 
-def test_a_malformed_max_age_is_invalid_request(owner, make_client):
+@pytest.mark.parametrize("max_age", ["soon", "-5", "1.5", "²"])
+def test_a_malformed_max_age_is_invalid_request(owner, make_client, max_age):
     _, registered = make_client()
-    answer = signed_in(owner).get("/oauth2/authorize", auth_params(registered.ref.client_id, max_age="soon"))
+    answer = signed_in(owner).get("/oauth2/authorize", auth_params(registered.ref.client_id, max_age=max_age))
     query = callback_query(answer)
     assert query["error"] == ["invalid_request"]
     assert "max_age" in query["error_description"][0]
