@@ -102,6 +102,10 @@ class ResidentTokenView(TokenView):
             response = HttpResponse(content=body, status=status)
             for name, value in headers.items():
                 response[name] = value
+        if response["Content-Type"].startswith("text/html"):
+            # oauthlib leaves Content-Type out of errors raised after validation (a code redeemed
+            # twice at once); the body is JSON all the same.
+            response["Content-Type"] = "application/json"
         return _no_store(_client_auth_challenge(response))
 
 
