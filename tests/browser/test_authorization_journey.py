@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +29,19 @@ from tests.browser.conftest import BROWSER_DB, _watch_for_errors, screenshot
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, BROWSER_DB]
+
+
+@pytest.fixture(autouse=True)
+def migration_rows():
+    """Transactional tests flush every table, taking the data migrations' rows (the Resident key
+    manager, the default scope) with them: run those migrations' functions again first."""
+    from django.apps import apps
+
+    for module, function in [
+        ("keymanagers.migrations.0002_resident_key_manager", "create_resident"),
+        ("keys.migrations.0002_default_scope", "create_default_scope"),
+    ]:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 class _Callback(BaseHTTPRequestHandler):

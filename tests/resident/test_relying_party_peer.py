@@ -10,6 +10,7 @@ authorization*, so no consent form stands between (the browser tests cover the f
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -28,6 +29,19 @@ PEER_DIR = Path(__file__).resolve().parent.parent / "peers" / "relying-party"
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the test reads the redirect itself
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(autouse=True)
+def migration_rows():
+    """Transactional tests flush every table, taking the data migrations' rows (the Resident key
+    manager, the default scope) with them: run those migrations' functions again first."""
+    from django.apps import apps
+
+    for module, function in [
+        ("keymanagers.migrations.0002_resident_key_manager", "create_resident"),
+        ("keys.migrations.0002_default_scope", "create_default_scope"),
+    ]:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture
