@@ -59,6 +59,7 @@ class ClientConfig:
     pkce_support_plain: bool = False
     public_client: bool = False
     owner: str = ""  # the developer's username, for the remote client's metadata
+    application_name: str = ""  # what end users see on a consent page (``name`` is internal)
     additional_properties: dict[str, Any] = field(default_factory=dict)
     # The restricted scopes an admin granted the application (unrestricted ones are open to all);
     # only adapters with ``honours_scope_grants`` enforce them.
@@ -163,6 +164,7 @@ class KeyManagerAdapter:
             "introspect": km.introspection_endpoint,
             "authorize": km.authorize_endpoint,
             "jwks": km.jwks_endpoint,
+            "discovery": km.well_known_url,
         }
 
     def available_grant_types(self) -> list[str]:

@@ -136,6 +136,8 @@ class OAuthClient(AbstractApplication):
     # The restricted scopes this client may get besides the unrestricted ones (filled by the portal
     # from the application's grants; see ``keymanagers.resident.scopes``).
     granted_scopes = models.JSONField(default=list, blank=True)
+    # The portal application's name, shown to end users on the consent page (``name`` is internal).
+    application_name = models.CharField(max_length=255, blank=True, default="")
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
@@ -188,3 +190,25 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kid} ({self.algorithm}, {self.state})"
+
+
+class RedeemedCode(models.Model):
+    """An authorization code of the resident server that was exchanged, and what it gave.
+
+    A second use of the code is refused, and the tokens issued from it are revoked (RFC 6749
+    4.1.2): the code was stolen, or the first exchange was. Kept until the code would have
+    expired plus the clean-up's grace period. Codes are kept only as their keyed hash.
+    """
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="+")
+    access_token_id = models.BigIntegerField(null=True, blank=True)
+    token_family = models.UUIDField(null=True, blank=True)
+    expires = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "redeemed authorization code"
+
+    def __str__(self) -> str:
+        return f"Redeemed code #{self.pk}"

@@ -92,6 +92,7 @@ class KeyConfig:
             pkce_support_plain=self.pkce_support_plain,
             public_client=self.bypass_client_credentials,
             owner=owner,
+            application_name=application.name,
             additional_properties=dict(self.additional_properties),
             granted_scopes=granted_scope_names(application),
         )

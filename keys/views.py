@@ -174,9 +174,11 @@ def _render(request, application, env: str, *, km_name: str | None = None, statu
     stored_secret = services.stored_secret_value(key)
     ctx.update(
         endpoints=[
+            ("Authorization endpoint", "authorize", endpoints.get("authorize", "")),
             ("Token endpoint", "token", endpoints.get("token", "")),
             ("Revoke endpoint", "revoke", endpoints.get("revoke", "")),
             ("Userinfo endpoint", "userinfo", endpoints.get("userinfo", "")),
+            ("Discovery URL", "discovery", endpoints.get("discovery", "")),
         ],
         multiple_secrets=multiple,
         stored_secret=stored_secret,

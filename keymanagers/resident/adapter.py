@@ -66,6 +66,7 @@ ENDPOINT_PATHS = {
     "introspect": "/oauth2/introspect",
     "authorize": "/oauth2/authorize",
     "jwks": "/oauth2/jwks",
+    "discovery": "/.well-known/openid-configuration",
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -161,6 +162,7 @@ class ResidentAdapter(KeyManagerAdapter):
         self, client: OAuthClient, config: ClientConfig, grant_types, redirect_uris, token_format
     ) -> None:
         client.name = config.name[:255]
+        client.application_name = config.application_name[:255]
         client.client_type = (
             OAuthClient.CLIENT_PUBLIC if config.public_client else OAuthClient.CLIENT_CONFIDENTIAL
         )

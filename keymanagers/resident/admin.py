@@ -45,6 +45,7 @@ PORTAL_OWNED_FIELDS = (
     "client_id",
     "portal_key",
     "name",
+    "application_name",
     "user",
     "client_type",
     "grant_types",
@@ -84,7 +85,7 @@ class OAuthClientAdmin(admin.ModelAdmin):
         (
             None,
             {
-                "fields": ("client_id", "portal_key", "name", "user", "client_type"),
+                "fields": ("client_id", "portal_key", "name", "application_name", "user", "client_type"),
                 "description": "Change keys from the developer's application page or the REST API.",
             },
         ),

@@ -12,7 +12,8 @@ must stay never. What goes, once it ended more than the grace period ago:
   token only while it could otherwise have been used, so it stays until it would have expired;
   one of a never-expiring client goes after the grace period;
 * authorization codes (grants) and ID tokens past their expiry; an ID token only once its access
-  token is gone (deleting an ID token deletes its access token).
+  token is gone (deleting an ID token deletes its access token);
+* records of redeemed codes (kept to revoke the tokens of a code used twice) past their expiry.
 
 Deletes run in batches, each its own short transaction, so the tables are never locked for long.
 """
@@ -34,6 +35,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
+from keymanagers.models import RedeemedCode
 from keymanagers.resident import tokens
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class CleanupCounts:
     refresh_tokens: int = 0
     grants: int = 0
     id_tokens: int = 0
+    redeemed_codes: int = 0
 
     @property
     def total(self) -> int:
@@ -100,6 +103,7 @@ def _queries(now: datetime, grace: timedelta) -> dict[str, tuple[type, Q]]:
             & (Q(refresh_token__isnull=True) | Q(refresh_token__revoked__isnull=False)),
         ),
         "grants": (get_grant_model(), Q(expires__lte=cutoff)),
+        "redeemed_codes": (RedeemedCode, Q(expires__lte=cutoff)),
         "id_tokens": (get_id_token_model(), Q(expires__lte=cutoff, access_token__isnull=True)),
     }
 

@@ -6,13 +6,14 @@ the portal's keys pages and the admin.
 
 from django.urls import path
 
-from keymanagers.resident import views
+from keymanagers.resident import signin, views
 from portal.ratelimit import oauth_limited
 
 urlpatterns = [
     # Per claimed client and per address (portal/ratelimit.py): 429 with an OAuth-style error.
     path("oauth2/token", oauth_limited(views.ResidentTokenView.as_view(), "token"), name="resident-token"),
     path("oauth2/authorize", views.ResidentAuthorizationView.as_view(), name="resident-authorize"),
+    path("oauth2/sign-in", signin.AuthorizationSignInView.as_view(), name="resident-sign-in"),
     path(
         "oauth2/revoke", oauth_limited(views.ResidentRevokeView.as_view(), "revoke"), name="resident-revoke"
     ),

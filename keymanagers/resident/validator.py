@@ -12,7 +12,12 @@ What it changes in DOT's validator, and why:
 * PKCE is per client (and always required of public clients);
 * callback URLs may be a ``regexp=`` pattern;
 * a resource server may revoke and introspect every client's tokens, other clients only their own;
-* ID tokens are signed with the server's signing keys, like access tokens.
+* ID tokens are signed with the server's signing keys, like access tokens;
+* authorization codes are stored only as their keyed hash, like client secrets; a code used twice
+  revokes the tokens issued from it (RFC 6749 4.1.2), and a ``redirect_uri`` that differs from the
+  authorization request's is ``invalid_grant`` (RFC 6749 5.2);
+* ``prompt=none`` is decided by the authorization view, which knows the browser's session: the
+  silent-login hooks oauthlib calls for OpenID requests only confirm what the view checked.
 """
 
 from __future__ import annotations
@@ -24,14 +29,16 @@ import hmac
 from datetime import timedelta
 from urllib.parse import unquote_plus
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, get_refresh_token_model, revoke_access_token
-from oauth2_provider.oauth2_validators import AccessToken, IDToken, OAuth2Validator
+from oauth2_provider.oauth2_validators import AccessToken, Grant, IDToken, OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from keymanagers.callbacks import MAX_REDIRECT_URI_LENGTH, REGEXP_PREFIX, regexp_matches
-from keymanagers.models import ClientSecret, GrantType, KeyManager
+from keymanagers.models import ClientSecret, GrantType, KeyManager, RedeemedCode
 from keymanagers.resident import introspection, scopes, signing, tokens
 from portal import crypto
 
@@ -57,6 +64,38 @@ def secret_matches(client, secret: str) -> bool:
         # No early exit: the time taken does not tell which secret matched.
         matched |= hmac.compare_digest(candidate, stored)
     return matched
+
+
+def code_hash(code: str) -> str:
+    """What the database keeps of an authorization code: its keyed hash (a leak yields no code)."""
+    return crypto.keyed_hash(code)
+
+
+def revoke_issued_tokens(access_token_id: int | None, token_family) -> None:
+    """Revoke an access token and its refresh-token family (and the family's access tokens)."""
+    if access_token_id is not None:
+        for access_token in AccessToken.objects.filter(pk=access_token_id):
+            revoke_access_token(access_token)
+    if token_family is not None:
+        get_refresh_token_model().revoke_family(token_family)
+
+
+def _issued_tokens(token: dict) -> tuple[int | None, object]:
+    """(access token id, refresh-token family) of a token response that was just saved."""
+    access_id = None
+    family = None
+    if token.get("access_token"):
+        checksum = hashlib.sha256(token["access_token"].encode()).hexdigest()
+        access_id = AccessToken.objects.filter(token_checksum=checksum).values_list("pk", flat=True).first()
+    if token.get("refresh_token"):
+        checksum = hashlib.sha256(token["refresh_token"].encode()).hexdigest()
+        family = (
+            get_refresh_token_model()
+            .objects.filter(token_checksum=checksum)
+            .values_list("token_family", flat=True)
+            .first()
+        )
+    return access_id, family
 
 
 def resident_grant_types() -> set[str]:
@@ -164,13 +203,85 @@ class ResidentValidator(OAuth2Validator):
             return uris[0]
         raise errors.MissingRedirectURIError(request=request)
 
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs):
+        # oauthlib answers a mismatch with invalid_request; RFC 6749 5.2 says invalid_grant ("does
+        # not match the redirection URI used in the authorization request").
+        if not super().confirm_redirect_uri(client_id, code_hash(code), redirect_uri, client):
+            raise errors.InvalidGrantError(
+                description="redirect_uri does not match the one of the authorization request.",
+                request=request,
+            )
+        return True
+
+    # -- authorization codes: stored as a keyed hash, single use -----------------------------
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs):
+        self._create_authorization_code(request, {**code, "code": code_hash(code["code"])})
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        if super().validate_code(client_id, code_hash(code), client, request, *args, **kwargs):
+            return True
+        redeemed = RedeemedCode.objects.filter(code_hash=code_hash(code), client=client).first()
+        if redeemed is not None:
+            # RFC 6749 4.1.2: a code used twice is refused, and the tokens it gave are revoked.
+            revoke_issued_tokens(redeemed.access_token_id, redeemed.token_family)
+        return False
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        hashed = code_hash(code)
+        access_id, family = getattr(request, "tokens_from_code", (None, None))
+        with transaction.atomic():
+            deleted, _ = Grant.objects.filter(code=hashed, application=request.client).delete()
+            if deleted:
+                RedeemedCode.objects.create(
+                    code_hash=hashed,
+                    client=request.client,
+                    access_token_id=access_id,
+                    token_family=family,
+                    # No code outlives this; clear_resident_tokens deletes the row after the grace.
+                    expires=timezone.now()
+                    + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS),
+                )
+                return
+        # Another request redeemed the same code at the same moment: a reuse, so neither keeps
+        # its tokens.
+        for redeemed in RedeemedCode.objects.filter(code_hash=hashed, client=request.client):
+            revoke_issued_tokens(redeemed.access_token_id, redeemed.token_family)
+        revoke_issued_tokens(access_id, family)
+        raise errors.InvalidGrantError(request=request)
+
+    def get_code_challenge(self, code, request):
+        return super().get_code_challenge(code_hash(code), request)
+
+    def get_code_challenge_method(self, code, request):
+        return super().get_code_challenge_method(code_hash(code), request)
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        return super().get_authorization_code_scopes(client_id, code_hash(code), redirect_uri, request)
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        return super().get_authorization_code_nonce(client_id, code_hash(code), redirect_uri, request)
+
+    # -- prompt=none (OpenID requests): the authorization view has decided already ------------
+    def validate_silent_login(self, request):
+        # ResidentAuthorizationView answers login_required before oauthlib runs when nobody is
+        # signed in (or the sign-in is older than max_age).
+        return True
+
+    def validate_silent_authorization(self, request):
+        # The view answers consent_required when the user has not approved these scopes before.
+        return True
+
     # -- tokens --------------------------------------------------------------------------------
     def save_bearer_token(self, token, request, *args, **kwargs):
         if "refresh_token" in token and not request.client.allows_grant_type(GrantType.REFRESH_TOKEN):
             # oauthlib hands a refresh token to every code/password grant; only clients with the
             # refresh_token grant get one.
             del token["refresh_token"]
-        return super().save_bearer_token(token, request, *args, **kwargs)
+        saved = super().save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type == "authorization_code":
+            # Remembered with the code when it is invalidated, so a second use can revoke them.
+            request.tokens_from_code = _issued_tokens(token)
+        return saved
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):

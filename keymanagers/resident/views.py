@@ -7,20 +7,27 @@ its own key settings, scope-protected introspection and one signing key per clie
 
 from __future__ import annotations
 
+import time
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oauth2_provider.compat import login_not_required
+from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
-from keymanagers.models import GrantType, KeyManager
-from keymanagers.resident import bearer, scopes, signing
+from keymanagers.models import GrantType, KeyManager, OAuthClient
+from keymanagers.resident import bearer, scopes, signin, signing
 from keymanagers.resident.adapter import ENDPOINT_PATHS, SERVED_GRANT_TYPES
 from keymanagers.resident.bearer import BearerError
 
@@ -48,11 +55,44 @@ def _client_auth_challenge(response: HttpResponse) -> HttpResponse:
     return response
 
 
+# RFC 8707 lets a client repeat ``resource``; every other parameter appears at most once.
+REPEATABLE_PARAMETERS = {"resource"}
+
+
+def _invalid_request(description: str) -> HttpResponse:
+    body = {"error": "invalid_request", "error_description": description}
+    return _no_store(JsonResponse(body, status=400))
+
+
+def _repeated_parameter(request: HttpRequest) -> str | None:
+    """The first parameter sent more than once (RFC 6749 3.1, 3.2: "MUST NOT be included more
+    than once"); oauthlib would silently use the last value."""
+    for source in (request.GET, request.POST):
+        for name, values in source.lists():
+            if len(values) > 1 and name not in REPEATABLE_PARAMETERS:
+                return name
+    return None
+
+
+def _refuse_repeated_parameters(request: HttpRequest) -> HttpResponse | None:
+    name = _repeated_parameter(request)
+    if name is not None:
+        return _invalid_request(f"The parameter {name} was sent more than once.")
+    return None
+
+
 class ResidentTokenView(TokenView):
     """``/oauth2/token``: every grant goes through oauthlib (the device flow is not offered)."""
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def post(self, request, *args, **kwargs):
+        refused = _refuse_repeated_parameters(request)
+        if refused is not None:
+            return refused
+        if not request.POST.get("grant_type"):
+            # oauthlib falls back to the code grant and answers unsupported_grant_type; a missing
+            # required parameter is invalid_request (RFC 6749 5.2).
+            return _invalid_request("The grant_type parameter is missing.")
         if app_authorized.has_listeners():
             response = self.authorization_flow_token_response(request)
         else:
@@ -62,6 +102,10 @@ class ResidentTokenView(TokenView):
             response = HttpResponse(content=body, status=status)
             for name, value in headers.items():
                 response[name] = value
+        if response["Content-Type"].startswith("text/html"):
+            # oauthlib leaves Content-Type out of errors raised after validation (a code redeemed
+            # twice at once); the body is JSON all the same.
+            response["Content-Type"] = "application/json"
         return _no_store(_client_auth_challenge(response))
 
 
@@ -69,18 +113,156 @@ class ResidentRevokeView(RevokeTokenView):
     """``/oauth2/revoke`` (RFC 7009): a client revokes its own tokens; a resource server any."""
 
     def post(self, request, *args, **kwargs):
+        refused = _refuse_repeated_parameters(request)
+        if refused is not None:
+            return refused
         return _no_store(_client_auth_challenge(super().post(request, *args, **kwargs)))
 
 
+# OpenID Connect Core 3.1.2.1 prompt values the portal honours. select_account (and create) are
+# refused with a clear invalid_request: one browser session holds one account, and sign-up does
+# not return to the authorization request.
+SUPPORTED_PROMPTS = ("none", "login", "consent")
+
+
+def with_issuer(uri: str) -> str:
+    """``uri`` with RFC 9207's ``iss`` (exactly one): in the fragment for a fragment response."""
+    parts = urlsplit(uri)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"]
+    fragment = [(k, v) for k, v in parse_qsl(parts.fragment, keep_blank_values=True) if k != "iss"]
+    if parts.fragment:
+        fragment.append(("iss", settings.RESIDENT_ISSUER))
+    else:
+        query.append(("iss", settings.RESIDENT_ISSUER))
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=urlencode(fragment)))
+
+
+def _without(request: HttpRequest, *, prompts: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> str:
+    """This request's path and query, less some prompt values and parameters: where a sign-in
+    continues (asking again for ``login`` after signing in would never end)."""
+    query = []
+    for name, value in request.GET.items():
+        if name in drop:
+            continue
+        if name == "prompt":
+            value = " ".join(p for p in value.split() if p not in prompts)
+            if not value:
+                continue
+        query.append((name, value))
+    return request.path + ("?" + urlencode(query) if query else "")
+
+
 class ResidentAuthorizationView(AuthorizationView):
-    """``/oauth2/authorize``: the consent page (templates/oauth2_provider/authorize.html)."""
+    """``/oauth2/authorize``: sign-in, the consent page (templates/oauth2_provider/authorize.html),
+    ``prompt`` and ``max_age`` (OpenID Connect Core 3.1.2.1), and ``iss`` on every redirect to the
+    client, errors included (RFC 9207 2)."""
+
+    def get_login_url(self):
+        return reverse("resident-sign-in")
+
+    def redirect(self, redirect_to, application):
+        return super().redirect(with_issuer(redirect_to), application)
+
+    def _sign_in(self, next_url: str) -> HttpResponse:
+        return redirect_to_login(next_url, self.get_login_url(), self.get_redirect_field_name())
+
+    def _error(self, error: str, description: str, credentials: dict) -> HttpResponse:
+        """An error redirect to the (already validated) callback, with state and iss."""
+        params = {"error": error, "error_description": description}
+        if credentials.get("state"):
+            params["state"] = credentials["state"]
+        redirect_uri = credentials["redirect_uri"]
+        separator = "&" if "?" in redirect_uri else "?"
+        application = OAuthClient.objects.filter(client_id=credentials["client_id"]).first()
+        return self.redirect(redirect_uri + separator + urlencode(params), application)
+
+    def _prompt_refusal(self, prompt: list[str], credentials: dict) -> HttpResponse | None:
+        unsupported = [p for p in prompt if p not in SUPPORTED_PROMPTS]
+        if unsupported:
+            return self._error(
+                "invalid_request",
+                f"prompt={unsupported[0]} is not supported (supported: {', '.join(SUPPORTED_PROMPTS)}).",
+                credentials,
+            )
+        if "none" in prompt and len(prompt) > 1:
+            return self._error(
+                "invalid_request", "prompt=none cannot be combined with other values.", credentials
+            )
+        return None
+
+    def _max_age(self, credentials: dict) -> int | None | HttpResponse:
+        raw = self.request.GET.get("max_age")
+        if raw is None:
+            return None
+        if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to str.isdigit, not to int()
+            return self._error("invalid_request", "max_age must be a whole number of seconds.", credentials)
+        return int(raw)
+
+    def handle_no_permission(self):
+        prompt = self.request.GET.get("prompt", "").split()
+        if prompt and prompt != ["none"]:
+            try:
+                _, credentials = self.validate_authorization_request(self.request)
+            except OAuthToolkitError as error:
+                return self.error_response(error, application=None)
+            refused = self._prompt_refusal(prompt, credentials)
+            if refused is not None:
+                return refused
+        if "none" in prompt:
+            return super().handle_no_permission()  # login_required to the callback (via redirect)
+        # Signing in now satisfies login and max_age: the request continues without them.
+        return self._sign_in(_without(self.request, prompts=("login",), drop=("max_age",)))
+
+    def get(self, request, *args, **kwargs):
+        prompt = request.GET.get("prompt", "").split()
+        if not prompt and "max_age" not in request.GET:
+            return super().get(request, *args, **kwargs)
+        try:
+            _, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        refused = self._prompt_refusal(prompt, credentials)
+        if refused is not None:
+            return refused
+        max_age = self._max_age(credentials)
+        if isinstance(max_age, HttpResponse):
+            return max_age
+        signed_in_at = signin.auth_time(request)
+        too_old = max_age is not None and (signed_in_at is None or time.time() - signed_in_at > max_age)
+        if "login" in prompt or too_old:
+            if "none" in prompt:
+                return self._error("login_required", "The user must sign in again.", credentials)
+            return self._sign_in(_without(request, prompts=("login",), drop=("max_age",)))
+        if "consent" in prompt:
+            # DOT reads this to decide between remembered consent and the page.
+            request.GET = request.GET.copy()
+            request.GET["approval_prompt"] = "force"
+        response = super().get(request, *args, **kwargs)
+        if "none" in prompt and isinstance(response, TemplateResponse) and response.status_code == 200:
+            # The consent page would be shown: a silent request must not show it.
+            return self._error(
+                "consent_required", "The user has not approved these scopes for this client.", credentials
+            )
+        return response
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["scope_items"] = list(
             zip(kwargs.get("scopes", []), kwargs.get("scopes_descriptions", []), strict=False)
         )
+        application = kwargs.get("application")
+        if application is not None:
+            context["client_name"] = signin.consent_name(application)
+            context["developer_name"] = signin.developer_name(application)
+            context["callback_host"] = urlsplit(kwargs.get("redirect_uri") or "").netloc
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if not context.get("error") and context.get("redirect_uri"):
+            # Authorize and Cancel end in a redirect to this (validated) callback.
+            signin.allow_form_redirect_to(response, context["redirect_uri"])
+        return response
 
 
 @csrf_exempt  # client-authenticated, not a browser form (RFC 7662)
@@ -92,6 +274,9 @@ def introspect(request: HttpRequest) -> HttpResponse:
     Only a confidential client with a valid secret (or a resource server) may ask:
     ``ResidentServer.validate_introspect_request``.
     """
+    refused = _refuse_repeated_parameters(request)
+    if refused is not None:
+        return refused
     core = get_oauthlib_core()
     uri, http_method, body, headers = core._extract_params(request)
     headers, body, status = core.server.create_introspect_response(uri, http_method, body, headers)
@@ -136,7 +321,8 @@ def server_metadata() -> dict:
         "response_modes_supported": ["query", "fragment"],
         "grant_types_supported": grant_types,
         "token_endpoint_auth_methods_supported": [*auth_methods, "none"],
-        "revocation_endpoint_auth_methods_supported": auth_methods,
+        # A public client revokes its own tokens with its client_id alone (RFC 7009 2.1).
+        "revocation_endpoint_auth_methods_supported": [*auth_methods, "none"],
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["S256", "plain"],
         "subject_types_supported": ["public"],
@@ -153,6 +339,7 @@ def server_metadata() -> dict:
             "email",
         ],
         "authorization_response_iss_parameter_supported": True,
+        "prompt_values_supported": list(SUPPORTED_PROMPTS),
     }
 
 

@@ -250,9 +250,12 @@ def test_the_page_shows_endpoints_actions_and_the_curl_command(owner_client, app
     key = make_key(application, resident, owner).key
     page = text(owner_client.get(keys_url(application)))
 
-    for name in ("token", "revoke", "userinfo"):
+    for name in ("authorize", "token", "revoke", "userinfo", "discovery"):
         assert f'id="endpoint-{name}" value="http' in page
         assert f'data-copy-target="#endpoint-{name}"' in page
+    assert f'value="{settings.SITE_URL}/.well-known/openid-configuration"' in page
+    # The consent page names the application, not the client's internal name.
+    assert OAuthClient.objects.get(client_id=key.consumer_key).application_name == application.name
     assert "Generate Access Token" in page
     assert 'id="curl-dialog"' in page
     curl = re.search(r'<pre id="curl-command">([^<]+)</pre>', page).group(1)

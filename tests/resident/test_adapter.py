@@ -264,7 +264,8 @@ def test_revoke_client_tokens_counts_and_revokes_them_all(adapter, make_client):
 def test_endpoints_are_absolute_urls_of_this_site(adapter, settings):
     endpoints = adapter.endpoints()
     assert endpoints["token"] == settings.SITE_URL + "/oauth2/token"
-    assert set(endpoints) == {"token", "revoke", "userinfo", "introspect", "authorize", "jwks"}
+    assert set(endpoints) == {"token", "revoke", "userinfo", "introspect", "authorize", "jwks", "discovery"}
+    assert endpoints["discovery"] == settings.SITE_URL + "/.well-known/openid-configuration"
 
 
 def test_available_grant_types_are_the_key_managers(adapter, resident):

@@ -40,5 +40,6 @@ class Command(BaseCommand):
         verb = "Would delete" if dry_run else "Deleted"
         self.stdout.write(
             f"{verb} {counts.access_tokens} access token(s), {counts.refresh_tokens} refresh token(s), "
-            f"{counts.grants} authorization code(s) and {counts.id_tokens} ID token(s)."
+            f"{counts.grants} authorization code(s), {counts.id_tokens} ID token(s) and "
+            f"{counts.redeemed_codes} redeemed-code record(s)."
         )
