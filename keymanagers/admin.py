@@ -21,13 +21,12 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from keymanagers import hooks
 from keymanagers.base import ADAPTERS, KeyManagerError, NotSupported, adapter_for
 from keymanagers.http import apply_discovery, fetch_well_known
 from keymanagers.models import GrantType, KeyManager
 from keymanagers.resident import admin as _resident_admin  # noqa: F401
 from keymanagers.resident.adapter import SERVED_GRANT_TYPES
-from keys.admin_actions import mask_existing_secrets
-from keys.secret_services import on_multiple_secrets_enabled
 
 # name -> (label, help): every credential any adapter reads. Which type uses which is in the help text.
 CREDENTIAL_FIELDS = {
@@ -341,8 +340,12 @@ class KeyManagerAdmin(admin.ModelAdmin):
     search_fields = ("name", "display_name", "description")
     ordering = ("order", "id")
     readonly_fields = ("created_at", "updated_at")
-    actions = ("test_connection", "import_well_known", "enable", "disable", mask_existing_secrets)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @property
+    def actions(self):
+        # keys adds the secrets masking action (keymanagers/hooks.py): this app must not import keys.
+        return ("test_connection", "import_well_known", "enable", "disable", *hooks.key_manager_admin_actions)
 
     def get_fieldsets(self, request, obj=None):
         stored = set()
@@ -430,7 +433,7 @@ class KeyManagerAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if switched_on:
             # Multiple-secret mode shows values only once: retrievable copies must not survive it.
-            masked = on_multiple_secrets_enabled(obj, actor=request.user)
+            masked = sum(mask(obj, actor=request.user) for mask in hooks.multiple_secrets_switched_on)
             if masked:
                 self.message_user(
                     request,

@@ -1,7 +1,7 @@
 """Reads on keys: key managers offered to developers, an application's keys, scopes.
 
 Every key lookup goes through an application the caller already got from
-``portal.selectors.application_get`` (owner-scoped), so someone else's key is a 404 here too.
+``portal.applications.selectors.application_get`` (owner-scoped), so someone else's key is a 404 here too.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import uuid
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from keymanagers.hooks import ScopeRow
 from keymanagers.models import KeyManager
 from keys.models import ApplicationKey, ConsumerSecret, KeyType, Scope
 
@@ -93,3 +94,22 @@ def key_client_disabled_for_expiry(key: ApplicationKey) -> bool:
     """Whether the key's client is disabled at its key manager because all its secrets expired.
     Read from the key's own row (its adapter state): no query."""
     return bool(key.get_remote_state().get(CLIENT_DISABLED_FOR_EXPIRY))
+
+
+def scope_rows(names: set[str] | None) -> list[ScopeRow]:
+    """The scope catalogue as the resident server reads it (``keymanagers.hooks.scope_catalogue``):
+    the defined scopes among ``names``, or every one for None, in one query."""
+    rows = Scope.objects.all() if names is None else Scope.objects.filter(name__in=names)
+    return [ScopeRow(*row) for row in rows.values_list("name", "display_name", "description", "restricted")]
+
+
+def resident_client_holder(client_id: str) -> str | None:
+    """Which key holds this resident client (``keymanagers.hooks.client_holder``), or None."""
+    key = (
+        ApplicationKey.objects.filter(consumer_key=client_id, key_manager__type=KeyManager.Type.RESIDENT)
+        .select_related("application")
+        .first()
+    )
+    if key is None:
+        return None
+    return f"{key.get_key_type_display()} key of the application “{key.application}”"
