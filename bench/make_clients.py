@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 
 from keymanagers.models import KeyManager
 from keys.services import keys_generate
-from portal.services import application_create
+from portal.applications.services import application_create
 
 user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"email": "bench@example.com"})
 resident = KeyManager.objects.get(type=KeyManager.Type.RESIDENT)

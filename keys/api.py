@@ -30,9 +30,8 @@ from keys.errors import KeysError
 from keys.forms import DEFAULT_GRANT_TYPES
 from keys.models import KeyType
 from keys.secret_services import SecretError, secret_expiry_from_seconds
-from portal.api import ErrorSerializer
-from portal.api_errors import ApiError
-from portal.selectors import application_get
+from portal.api_errors import ApiError, ErrorSerializer
+from portal.applications.selectors import application_get
 
 # Service field name → the API's name for it, so a 400 names what the caller sent.
 API_FIELD_NAMES = {

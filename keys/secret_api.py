@@ -22,8 +22,7 @@ from rest_framework.views import APIView
 from keys import secret_selectors as selectors
 from keys import secret_services as services
 from keys.api import NoStoreMixin
-from portal.api import ErrorSerializer
-from portal.api_errors import ApiError
+from portal.api_errors import ApiError, ErrorSerializer
 
 TAG = ["Consumer secrets"]
 

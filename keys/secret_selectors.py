@@ -1,6 +1,6 @@
 """Reads for the multiple-consumer-secrets area: a key's secrets, the limit, the panel's data.
 
-Every lookup starts from ``portal.selectors.application_get`` so that another developer's key or
+Every lookup starts from ``portal.applications.selectors.application_get`` so that another developer's key or
 secret is a 404. A ``ConsumerSecret`` row with an empty ``secret_hash`` is a pending reservation
 (see ``keys.secret_services.secret_create``): it is never listed, but it counts toward the limit
 while it is fresh.
@@ -18,8 +18,9 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from keymanagers.base import KeyManagerError, adapter_for
 from keys.models import ApplicationKey, ConsumerSecret, KeyType
-from portal.selectors import application_get
+from portal.applications.selectors import application_get
 
 #: URL segment → key type: ``/applications/<id>/keys/production/…``.
 ENVIRONMENTS = {"production": KeyType.PRODUCTION, "sandbox": KeyType.SANDBOX}
@@ -137,8 +138,6 @@ class SecretUsage:
 
 
 def server_limit_for(key: ApplicationKey) -> int | None:
-    from keymanagers.base import KeyManagerError, adapter_for
-
     try:
         return adapter_for(key.key_manager).max_secrets
     except KeyManagerError:

@@ -37,7 +37,7 @@ from keys.forms import (
 )
 from keys.models import ApplicationKey, KeyType
 from portal import crypto
-from portal.selectors import application_get
+from portal.applications.selectors import application_get
 
 SECRETS_PANEL = "keys/secrets/_panel.html"
 

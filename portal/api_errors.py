@@ -13,7 +13,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from drf_spectacular.utils import inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -51,6 +52,20 @@ class ApiError(exceptions.APIException):
         self.description = description or self.message
         self.errors = errors
         super().__init__(detail=self.description)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    code = serializers.IntegerField()
+    message = serializers.CharField()
+    description = serializers.CharField()
+    error = inline_serializer(
+        "ErrorListItem",
+        fields={"code": serializers.CharField(), "message": serializers.CharField()},
+        many=True,
+        required=False,
+    )
 
 
 def _flatten(detail: Any, field: str = "") -> list[dict]:

@@ -2,7 +2,7 @@
 
 Field names follow the reference portal's Devportal REST API v3. One view per URL, one method per
 operation, each with its input and output serializers beside it; the writes go through
-``portal.services`` exactly as the pages do.
+``portal.applications.services`` exactly as the pages do.
 """
 
 from __future__ import annotations
@@ -10,29 +10,15 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from keymanagers.base import KeyManagerError
-from portal import selectors, services
-from portal.api_errors import ApiError
+from portal.api_errors import ApiError, ErrorSerializer
+from portal.applications import selectors, services
 from portal.models import Application, TokenType
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every error response."""
-
-    code = serializers.IntegerField()
-    message = serializers.CharField()
-    description = serializers.CharField()
-    error = inline_serializer(
-        "ErrorListItem",
-        fields={"code": serializers.CharField(), "message": serializers.CharField()},
-        many=True,
-        required=False,
-    )
 
 
 def error_responses(*codes: int) -> dict:

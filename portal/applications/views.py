@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from keymanagers.base import KeyManagerError, NotSupported
-from portal import selectors, services
-from portal.forms import ApiTokenForm, ApplicationForm
+from portal.applications import selectors, services
+from portal.applications.forms import ApiTokenForm, ApplicationForm
 
 APPLICATIONS_PER_PAGE = 20
 

@@ -11,7 +11,7 @@ from keymanagers.models import OAuthClient
 from keymanagers.resident.adapter import ResidentAdapter
 from keys import services
 from keys.models import ApplicationKey
-from portal import services as portal_services
+from portal.applications import services as portal_services
 from portal.models import AuditEvent
 from tests.keys.helpers import CC_CONFIG, FakeAdapter
 
