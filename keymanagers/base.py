@@ -18,12 +18,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from portal.errors import Answer, PortalError
+
 if TYPE_CHECKING:
     from keymanagers.models import KeyManager
 
 
-class KeyManagerError(Exception):
-    """A key manager refused, failed or could not be reached."""
+class KeyManagerError(PortalError):
+    """A key manager refused, failed or could not be reached: the portal answers 502 naming it.
+
+    ``message`` is the key manager's side of the story and ``status`` its HTTP status, where
+    there was one; what the portal answers is ``answer()`` (``portal.errors``)."""
+
+    answer_status = 502
+    title = "Bad Gateway"
+    code = "key_manager_failed"
 
     def __init__(
         self, key_manager: str, step: str, message: str, *, status: int | None = None, retryable: bool = False
@@ -33,14 +42,26 @@ class KeyManagerError(Exception):
         self.message = message
         self.status = status  # the remote HTTP status, where there was one
         self.retryable = retryable
-        super().__init__(str(self))
+        Exception.__init__(self, str(self))
 
     def __str__(self) -> str:
         return f"{self.key_manager}: {self.step} failed: {self.message}"
 
+    @property
+    def description(self) -> str:
+        return str(self)
+
+    def answer(self) -> Answer:
+        return Answer(self.answer_status, self.title, self.description)
+
 
 class NotSupported(KeyManagerError):
-    """The key manager cannot do this at all (e.g. several secrets at a plain DCR server)."""
+    """The key manager cannot do this at all (e.g. several secrets at a plain DCR server): the
+    request's fault, so 400."""
+
+    answer_status = 400
+    title = "Bad Request"
+    code = "not_supported"
 
 
 @dataclass

@@ -26,11 +26,10 @@ from keymanagers.base import KeyManagerAdapter, KeyManagerError, TokenResult, ad
 from keymanagers.models import GrantType
 from keys import selectors, services
 from keys.config import EXPIRY_FIELDS
-from keys.errors import KeysError
 from keys.forms import DEFAULT_GRANT_TYPES
 from keys.models import KeyType
 from keys.secret_services import SecretError, secret_expiry_from_seconds
-from portal.api_errors import ApiError, ErrorSerializer
+from portal.api_errors import ErrorSerializer
 from portal.applications.selectors import application_get
 
 # Service field name → the API's name for it, so a 400 names what the caller sent.
@@ -87,13 +86,12 @@ def _api_errors(exc: DjangoValidationError) -> serializers.ValidationError:
 
 
 def _call(fn, **kwargs):
-    """Run a service, turning its refusals into API errors (KeyManagerError → 502 by the handler)."""
+    """Run a service, naming the fields of its ``ValidationError`` as this API does (the portal's
+    other refusals reach ``portal.api_errors.exception_handler`` as they are)."""
     try:
         return fn(**kwargs)
     except DjangoValidationError as exc:
         raise _api_errors(exc) from exc
-    except KeysError as exc:
-        raise ApiError(exc.status, exc.message, exc.description) from exc
 
 
 def _key_for(request, application_id, key_mapping_id):

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from keys import secret_selectors as selectors
 from keys import secret_services as services
 from keys.api import NoStoreMixin
-from portal.api_errors import ApiError, ErrorSerializer
+from portal.api_errors import ErrorSerializer
 
 TAG = ["Consumer secrets"]
 
@@ -36,10 +36,6 @@ def _errors(*codes: int) -> dict:
         502: "The key manager failed; nothing was changed.",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
-
-
-def _raise(exc: services.SecretError):
-    raise ApiError(exc.status, exc.message, exc.description) from exc
 
 
 class SecretPropertiesOutputSerializer(serializers.Serializer):
@@ -110,12 +106,9 @@ class GenerateSecretApi(NoStoreMixin, APIView):
         data.is_valid(raise_exception=True)
         props = data.validated_data.get("additionalProperties") or {}
         expires_at = services.secret_expiry_from_seconds(props.get("expiresIn"))
-        try:
-            secret, value = services.secret_create(
-                key=key, description=props.get("description", ""), expires_at=expires_at, actor=request.user
-            )
-        except services.SecretError as exc:
-            _raise(exc)
+        secret, value = services.secret_create(
+            key=key, description=props.get("description", ""), expires_at=expires_at, actor=request.user
+        )
         body = GeneratedSecretOutputSerializer({"secret": secret, "value": value}).data
         enable_error = getattr(secret, "client_enable_error", "")
         if enable_error:
@@ -137,11 +130,9 @@ class SecretListApi(APIView):
             user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
         )
         if not key.key_manager.multiple_secrets_enabled:
-            _raise(
-                services.SecretsDisabled(
-                    "Multiple consumer secrets are not enabled",
-                    f"The {key.key_manager} key manager allows one consumer secret per key.",
-                )
+            raise services.SecretsDisabled(
+                "Multiple consumer secrets are not enabled",
+                f"The {key.key_manager} key manager allows one consumer secret per key.",
             )
         secrets = list(selectors.secrets_for_key(key=key, include_expired=True))
         return Response(ConsumerSecretListOutputSerializer({"count": len(secrets), "list": secrets}).data)
@@ -162,8 +153,5 @@ class RevokeSecretApi(APIView):
         data = RevokeSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         secret = selectors.secret_get(key=key, secret_id=data.validated_data["secretId"])
-        try:
-            services.secret_delete(key=key, secret=secret, actor=request.user)
-        except services.SecretError as exc:
-            _raise(exc)
+        services.secret_delete(key=key, secret=secret, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -21,7 +21,7 @@ from keymanagers.base import KeyManagerError
 from keys import secret_selectors as selectors
 from keys import secret_services as services
 from keys.secret_forms import SecretCreateForm
-from keys.views import error_answer
+from portal.errors import page_error
 
 FORM_PREFIX = "secret"
 
@@ -95,7 +95,7 @@ def secret_create(request, application_id, env, key_id):
             )
             status = exc.status
         except KeyManagerError as exc:
-            message, status = error_answer(exc)
+            message, status = page_error(exc)
             form.add_error(None, message)
         else:
             secret.expires_in = selectors.expires_in(secret, timezone.now())
@@ -125,7 +125,7 @@ def secret_delete(request, application_id, env, key_id, secret_id):
             context["error"] = exc.description
             return render(request, "keys/secrets/delete.html", context, status=exc.status)
         except KeyManagerError as exc:
-            context["error"], status = error_answer(exc)
+            context["error"], status = page_error(exc)
             return render(request, "keys/secrets/delete.html", context, status=status)
         messages.success(request, "Secret deleted. Tokens issued with it stay valid until they expire.")
         return redirect(next_url)

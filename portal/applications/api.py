@@ -110,10 +110,6 @@ def _service_kwargs(data: dict) -> dict:
     }
 
 
-def _conflict(exc: services.DuplicateApplicationName) -> ApiError:
-    return ApiError(409, "Conflict", f"An application named '{exc.name}' already exists")
-
-
 def _with_keys(application: Application) -> Application:
     return selectors.application_with_keys(application)
 
@@ -180,14 +176,9 @@ class ApplicationListApi(APIView):
     def post(self, request):
         serializer = ApplicationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            application = services.application_create(
-                owner=request.user, **_service_kwargs(serializer.validated_data)
-            )
-        except services.DuplicateApplicationName as exc:
-            raise _conflict(exc) from exc
-        except DjangoValidationError as exc:
-            raise ApiError(400, "Bad Request", " ".join(exc.messages)) from exc
+        application = services.application_create(
+            owner=request.user, **_service_kwargs(serializer.validated_data)
+        )
         return Response(
             ApplicationOutputSerializer(_with_keys(application)).data, status=status.HTTP_201_CREATED
         )
@@ -215,14 +206,9 @@ class ApplicationDetailApi(APIView):
         application = selectors.application_get(user=request.user, application_id=application_id)
         serializer = ApplicationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.application_update(
-                application=application, actor=request.user, **_service_kwargs(serializer.validated_data)
-            )
-        except services.DuplicateApplicationName as exc:
-            raise _conflict(exc) from exc
-        except DjangoValidationError as exc:
-            raise ApiError(400, "Bad Request", " ".join(exc.messages)) from exc
+        services.application_update(
+            application=application, actor=request.user, **_service_kwargs(serializer.validated_data)
+        )
         return Response(ApplicationOutputSerializer(_with_keys(application)).data)
 
     @extend_schema(

@@ -21,6 +21,7 @@ from keys.services import keys_apply_token_type, keys_delete_all
 from portal import crypto
 from portal.audit import audit
 from portal.authentication import LOOKUP_PREFIX_LENGTH, TOKEN_PREFIX
+from portal.errors import PortalError
 from portal.models import ApiToken, Application, AuditEvent, TokenType
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,12 @@ DEFAULT_THROTTLING_POLICY = "Unlimited"
 API_TOKEN_LIFETIME_CHOICES = (7, 30, 90, 365)
 
 
-class DuplicateApplicationName(Exception):
+class DuplicateApplicationName(PortalError):
     """The owner already has an application with this name (compared without case)."""
+
+    status = 409
+    title = "Conflict"
+    code = "duplicate_name"
 
     def __init__(self, name: str):
         self.name = name
