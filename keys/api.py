@@ -28,7 +28,7 @@ from keys import selectors, services
 from keys.config import EXPIRY_FIELDS
 from keys.forms import DEFAULT_GRANT_TYPES
 from keys.models import KeyType
-from keys.secret_services import SecretError, secret_expiry_from_seconds
+from keys.secrets.rules import SecretError, secret_expiry_from_seconds
 from portal.api_errors import ErrorSerializer
 from portal.applications.selectors import application_get
 

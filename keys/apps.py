@@ -11,7 +11,7 @@ class KeysConfig(AppConfig):
         # keys owns the scope catalogue and the keys that hold clients; keymanagers reads them
         # through these hooks because it must not import keys (keymanagers/hooks.py).
         from keys.admin_actions import mask_existing_secrets
-        from keys.secret_services import on_multiple_secrets_enabled
+        from keys.secrets.services import on_multiple_secrets_enabled
         from keys.selectors import resident_client_holder, scope_rows
 
         hooks.register(

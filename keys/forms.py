@@ -22,7 +22,7 @@ from keys.config import (
     config_from_key,
     grant_type_label,
 )
-from keys.secret_services import MAX_EXPIRY_DAYS
+from keys.secrets.rules import MAX_EXPIRY_DAYS
 from keys.services import DESCRIPTION_MAX_LENGTH
 
 # Short, under the fieldset legend "Token expiry times (seconds)": long labels wrap to two lines

@@ -16,7 +16,7 @@ from keymanagers.models import KeyManager
 from keys.models import ApplicationKey, ConsumerSecret, KeyType, Scope
 
 ENVIRONMENTS = {"production": KeyType.PRODUCTION, "sandbox": KeyType.SANDBOX}
-#: Set in a key's adapter state while ``keys.secret_services`` keeps its client disabled at the key
+#: Set in a key's adapter state while ``keys.secrets.services`` keeps its client disabled at the key
 #: manager because every secret expired (Okta would not delete the last one).
 CLIENT_DISABLED_FOR_EXPIRY = "deactivated_for_expiry"
 

@@ -36,7 +36,8 @@ from keymanagers.models import GrantType, KeyManager
 from keys.config import KeyConfig, clean_key_config, config_from_key, parse_seconds
 from keys.errors import KeysConflict, KeysError, KeysNotSaved, KeysPartiallyCreated
 from keys.models import ApplicationKey, ConsumerSecret, KeyType
-from keys.secret_services import MAX_EXPIRY_DAYS, client_enable_after_new_secret, secret_expiry_too_far
+from keys.secrets.rules import MAX_EXPIRY_DAYS, secret_expiry_too_far
+from keys.secrets.services import client_enable_after_new_secret
 from portal import crypto
 from portal.audit import audit
 from portal.models import AuditEvent

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from keymanagers.base import KeyManagerError, adapter_for
 from keymanagers.models import GrantType
-from keys import secret_selectors, selectors, services
+from keys import selectors, services
 from keys.forms import (
     GenerateKeysForm,
     KeyConfigForm,
@@ -33,6 +33,7 @@ from keys.forms import (
     put_errors,
 )
 from keys.models import ApplicationKey, KeyType
+from keys.secrets import selectors as secret_selectors
 from portal import crypto
 from portal.applications.selectors import application_get
 from portal.errors import PortalError, page_error

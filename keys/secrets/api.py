@@ -19,9 +19,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from keys import secret_selectors as selectors
-from keys import secret_services as services
 from keys.api import NoStoreMixin
+from keys.secrets import rules, selectors, services
 from portal.api_errors import ErrorSerializer
 
 TAG = ["Consumer secrets"]
@@ -47,20 +46,20 @@ class SecretPropertiesOutputSerializer(serializers.Serializer):
 
 class SecretPropertiesInputSerializer(serializers.Serializer):
     description = serializers.CharField(
-        required=False, allow_blank=True, max_length=services.DESCRIPTION_MAX_LENGTH, default=""
+        required=False, allow_blank=True, max_length=rules.DESCRIPTION_MAX_LENGTH, default=""
     )
     expiresIn = serializers.IntegerField(
         required=False,
         allow_null=True,
         default=None,
-        help_text=f"Seconds until the secret expires, at most {services.MAX_EXPIRY_DAYS} days. "
+        help_text=f"Seconds until the secret expires, at most {rules.MAX_EXPIRY_DAYS} days. "
         "Absent: 90 days. Negative: never expires. 0 is refused.",
     )
 
     def validate_expiresIn(self, value):  # noqa: N802 - DRF names hooks after fields
         try:
-            services.secret_expiry_from_seconds(value)
-        except services.SecretError as exc:
+            rules.secret_expiry_from_seconds(value)
+        except rules.SecretError as exc:
             raise serializers.ValidationError(exc.description) from None
         return value
 
@@ -105,7 +104,7 @@ class GenerateSecretApi(NoStoreMixin, APIView):
         data = GenerateSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         props = data.validated_data.get("additionalProperties") or {}
-        expires_at = services.secret_expiry_from_seconds(props.get("expiresIn"))
+        expires_at = rules.secret_expiry_from_seconds(props.get("expiresIn"))
         secret, value = services.secret_create(
             key=key, description=props.get("description", ""), expires_at=expires_at, actor=request.user
         )
@@ -130,7 +129,7 @@ class SecretListApi(APIView):
             user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
         )
         if not key.key_manager.multiple_secrets_enabled:
-            raise services.SecretsDisabled(
+            raise rules.SecretsDisabled(
                 "Multiple consumer secrets are not enabled",
                 f"The {key.key_manager} key manager allows one consumer secret per key.",
             )

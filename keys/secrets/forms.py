@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django import forms
 
-from keys.secret_services import DESCRIPTION_MAX_LENGTH, MAX_EXPIRY_DAYS
+from keys.secrets.rules import DESCRIPTION_MAX_LENGTH, MAX_EXPIRY_DAYS
 
 EXPIRY_CHOICES = [
     ("30", "30 days"),

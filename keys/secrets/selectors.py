@@ -2,7 +2,7 @@
 
 Every lookup starts from ``portal.applications.selectors.application_get`` so that another developer's key or
 secret is a 404. A ``ConsumerSecret`` row with an empty ``secret_hash`` is a pending reservation
-(see ``keys.secret_services.secret_create``): it is never listed, but it counts toward the limit
+(see ``keys.secrets.services.secret_create``): it is never listed, but it counts toward the limit
 while it is fresh.
 """
 
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from keymanagers.base import KeyManagerError, adapter_for
 from keys.models import ApplicationKey, ConsumerSecret, KeyType
+from keys.secrets.forms import SecretCreateForm
 from portal.applications.selectors import application_get
 
 #: URL segment → key type: ``/applications/<id>/keys/production/…``.
@@ -175,7 +176,7 @@ class SecretsPanel:
     expired_count: int
     usage: SecretUsage
     more: bool = field(default=False)
-    form: Any = None  # the + New Secret form (keys.secret_forms.SecretCreateForm)
+    form: Any = None  # the + New Secret form (keys.secrets.forms.SecretCreateForm)
 
 
 def secrets_panel(*, key: ApplicationKey, now: datetime | None = None) -> SecretsPanel:
@@ -207,8 +208,6 @@ def secrets_panel(*, key: ApplicationKey, now: datetime | None = None) -> Secret
 
 
 def _new_secret_form():
-    from keys.secret_forms import SecretCreateForm  # the forms module imports the services, which import us
-
     return SecretCreateForm(prefix="secret")
 
 

@@ -18,9 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from keymanagers.base import KeyManagerError
-from keys import secret_selectors as selectors
-from keys import secret_services as services
-from keys.secret_forms import SecretCreateForm
+from keys.secrets import rules, selectors, services
+from keys.secrets.forms import SecretCreateForm
 from portal.errors import page_error
 
 FORM_PREFIX = "secret"
@@ -89,7 +88,7 @@ def secret_create(request, application_id, env, key_id):
                 expires_at=form.expires_at(timezone.now()),
                 actor=request.user,
             )
-        except services.SecretError as exc:
+        except rules.SecretError as exc:
             form.add_error(
                 None, f"{exc.message}. {exc.description}" if exc.description != exc.message else exc.message
             )
@@ -106,7 +105,7 @@ def secret_create(request, application_id, env, key_id):
         if not key.key_manager.multiple_secrets_enabled:
             form.add_error(None, "Multiple consumer secrets are not enabled for this key manager.")
         elif usage.limit_reached:
-            form.add_error(None, services.LIMIT_MESSAGE)
+            form.add_error(None, rules.LIMIT_MESSAGE)
     return render(request, "keys/secrets/new.html", context, status=status)
 
 
@@ -121,7 +120,7 @@ def secret_delete(request, application_id, env, key_id, secret_id):
     if request.method == "POST":
         try:
             services.secret_delete(key=key, secret=secret, actor=request.user)
-        except services.SecretError as exc:
+        except rules.SecretError as exc:
             context["error"] = exc.description
             return render(request, "keys/secrets/delete.html", context, status=exc.status)
         except KeyManagerError as exc:
