@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from keymanagers.base import KeyManagerAdapter, KeyManagerError, TokenResult, adapter_for
 from keymanagers.models import GrantType
-from keys import selectors, services
+from keys import selectors, services, tokens
 from keys.config import EXPIRY_FIELDS
 from keys.forms import DEFAULT_GRANT_TYPES
 from keys.models import KeyType
@@ -466,7 +466,7 @@ class GenerateTokenApi(NoStoreMixin, APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         result = _call(
-            services.token_generate,
+            tokens.token_generate,
             key=key,
             consumer_secret=data["consumerSecret"],
             scopes=data["scopes"],

@@ -22,8 +22,7 @@ from keys.config import (
     config_from_key,
     grant_type_label,
 )
-from keys.secrets.rules import MAX_EXPIRY_DAYS
-from keys.services import DESCRIPTION_MAX_LENGTH
+from keys.secrets.rules import DESCRIPTION_MAX_LENGTH, MAX_EXPIRY_DAYS
 
 # Short, under the fieldset legend "Token expiry times (seconds)": long labels wrap to two lines
 # in a narrow column and push their inputs out of line with the others.

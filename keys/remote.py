@@ -38,7 +38,9 @@ def save_state(key: ApplicationKey, ref: ClientRef) -> None:
     )
 
 
-def audit_failure(*, actor, action: str, key, error: Exception, **detail) -> None:
+def audit_failure(actor, action: str, *, error: Exception, key=None, **detail) -> None:
+    """Audit ``action`` as failed with ``error``'s message (adapters' errors name the key manager
+    and the step, never a secret)."""
     audit(
         actor=actor,
         action=action,

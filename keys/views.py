@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from keymanagers.base import KeyManagerError, adapter_for
 from keymanagers.models import GrantType
-from keys import selectors, services
+from keys import selectors, services, tokens
 from keys.forms import (
     GenerateKeysForm,
     KeyConfigForm,
@@ -330,7 +330,7 @@ def token_generate(request, application_id, env, key_id):
             request, application, env, km_name=km, token_form=form, token_dialog_open=True, status=400
         )
     try:
-        result = services.token_generate(
+        result = tokens.token_generate(
             key=key,
             consumer_secret=form.cleaned_data.get("consumer_secret", ""),
             scopes=form.cleaned_data["scopes"],

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 from datetime import timedelta
 from urllib.parse import unquote_plus
 
@@ -46,17 +45,12 @@ def secret_matches(client, secret: str) -> bool:
     """
     if not secret:
         return False
-    candidate = crypto.keyed_hash(secret)
     hashes = (
         ClientSecret.objects.filter(client=client)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
         .values_list("secret_hash", flat=True)
     )
-    matched = False
-    for stored in hashes:
-        # No early exit: the time taken does not tell which secret matched.
-        matched |= hmac.compare_digest(candidate, stored)
-    return matched
+    return crypto.matches_any(secret, hashes)
 
 
 def resident_grant_types() -> set[str]:

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from keymanagers.base import KeyManagerError
 from keys.errors import KeysError
-from keys.services import keys_apply_token_type, keys_delete_all
+from keys.services import keys_delete_all
+from keys.token_type import keys_apply_token_type
 from portal import crypto
 from portal.audit import audit
 from portal.authentication import LOOKUP_PREFIX_LENGTH, TOKEN_PREFIX

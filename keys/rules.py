@@ -1,0 +1,69 @@
+"""The checks every keys service makes before it calls a key manager, and a token request's input.
+
+Bad input is a ``ValidationError`` naming the field; a refusal (a disabled key manager, half-made
+keys) is a ``KeysError`` (``portal.errors``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from keymanagers.models import KeyManager
+from keys.config import parse_seconds
+from keys.errors import KeysError
+from keys.models import ApplicationKey, KeyType
+
+# RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+
+
+def km_label(key_manager: KeyManager) -> str:
+    return key_manager.display_name or key_manager.name
+
+
+def require_enabled(key_manager: KeyManager) -> None:
+    if not key_manager.enabled:
+        raise KeysError(
+            f"The key manager {km_label(key_manager)} is disabled; ask an administrator to enable it."
+        )
+
+
+def require_complete(key: ApplicationKey) -> None:
+    if key.key_state == ApplicationKey.State.PARTIALLY_CREATED:
+        raise KeysError("Keys are partially created: clean them up first, then generate them again.")
+
+
+def check_key_type(key_type: str) -> str:
+    if key_type not in KeyType.values:
+        raise ValidationError({"key_type": [f"Choose one of: {', '.join(KeyType.values)}."]})
+    return key_type
+
+
+def clean_scopes(scopes: Iterable[str] | None) -> list[str]:
+    """Scope names as the token request will carry them (the key manager decides which it grants)."""
+    if scopes is None:
+        return []
+    if isinstance(scopes, str) or not isinstance(scopes, Iterable):
+        raise ValidationError({"scopes": ["Give the scopes as a list of names."]})
+    cleaned = []
+    for scope in scopes:
+        if not isinstance(scope, str) or not _SCOPE_TOKEN.fullmatch(scope):
+            raise ValidationError({"scopes": [f"“{scope}” is not a valid scope name."]})
+        cleaned.append(scope)
+    return list(dict.fromkeys(cleaned))
+
+
+def clean_validity(value: Any, field: str = "validity_period") -> int | None:
+    """Token validity in seconds; None = the key's own setting; negative = never expires."""
+    if value is None or value == "":
+        return None
+    try:
+        return parse_seconds(value)
+    except ValueError:
+        raise ValidationError(
+            {field: ["Enter a whole number of seconds other than 0 (a negative number means never expires)."]}
+        ) from None
