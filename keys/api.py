@@ -95,10 +95,7 @@ def _call(fn, **kwargs):
 
 
 def _key_for(request, application_id, key_mapping_id):
-    application = application_get(user=request.user, application_id=application_id)
-    key = selectors.key_get(application=application, key_id=key_mapping_id)
-    key.application = application
-    return key
+    return selectors.key_for_user(user=request.user, application_id=application_id, key_id=key_mapping_id)
 
 
 def _config_from_body(data: dict, available: list[str]) -> dict[str, Any]:

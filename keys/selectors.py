@@ -14,6 +14,7 @@ from django.http import Http404
 from keymanagers.hooks import ScopeRow
 from keymanagers.models import KeyManager
 from keys.models import ApplicationKey, ConsumerSecret, KeyType, Scope
+from portal.applications.selectors import application_get
 
 ENVIRONMENTS = {"production": KeyType.PRODUCTION, "sandbox": KeyType.SANDBOX}
 #: Set in a key's adapter state while ``keys.secrets.services`` keeps its client disabled at the key
@@ -60,6 +61,18 @@ def key_get(*, application, key_id) -> ApplicationKey:
     key = _with_details(ApplicationKey.objects.filter(application=application, pk=key_id)).first()
     if key is None:
         raise Http404("No such key")
+    return key
+
+
+def key_for_user(*, user, application_id, key_id, env: str | None = None) -> ApplicationKey:
+    """The user's key of this application (and of this environment, where the URL names one), or
+    Http404: the one owner-scoped key lookup of the pages and the REST API."""
+    application = application_get(user=user, application_id=application_id)
+    key_type = key_type_for_env(env) if env is not None else None
+    key = key_get(application=application, key_id=key_id)
+    if key_type is not None and key.key_type != key_type:
+        raise Http404("No such key")
+    key.application = application  # already loaded (with its owner): saves a query later
     return key
 
 

@@ -66,13 +66,8 @@ def _key_manager(name: str):
 
 
 def _key(request, application_id, env, key_id):
-    application = application_get(user=request.user, application_id=application_id)
-    key_type = selectors.key_type_for_env(env)
-    key = selectors.key_get(application=application, key_id=key_id)
-    if key.key_type != key_type:
-        raise Http404("No such key")
-    key.application = application
-    return application, key
+    key = selectors.key_for_user(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    return key.application, key
 
 
 def _curl(token_endpoint: str, consumer_key: str) -> str:

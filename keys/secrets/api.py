@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from keys.api import NoStoreMixin
 from keys.secrets import rules, selectors, services
+from keys.selectors import key_for_user
 from portal.api_errors import ErrorSerializer
 
 TAG = ["Consumer secrets"]
@@ -98,9 +99,7 @@ class GenerateSecretApi(NoStoreMixin, APIView):
         responses={201: GeneratedSecretOutputSerializer, **_errors(400, 401, 404, 409, 502)},
     )
     def post(self, request, application_id, key_mapping_id):
-        key = selectors.key_get_by_mapping(
-            user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
-        )
+        key = key_for_user(user=request.user, application_id=application_id, key_id=key_mapping_id)
         data = GenerateSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         props = data.validated_data.get("additionalProperties") or {}
@@ -125,9 +124,7 @@ class SecretListApi(APIView):
         responses={200: ConsumerSecretListOutputSerializer, **_errors(400, 401, 404)},
     )
     def get(self, request, application_id, key_mapping_id):
-        key = selectors.key_get_by_mapping(
-            user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
-        )
+        key = key_for_user(user=request.user, application_id=application_id, key_id=key_mapping_id)
         if not key.key_manager.multiple_secrets_enabled:
             raise rules.SecretsDisabled(
                 "Multiple consumer secrets are not enabled",
@@ -146,9 +143,7 @@ class RevokeSecretApi(APIView):
         responses={204: None, **_errors(400, 401, 404, 409, 502)},
     )
     def post(self, request, application_id, key_mapping_id):
-        key = selectors.key_get_by_mapping(
-            user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
-        )
+        key = key_for_user(user=request.user, application_id=application_id, key_id=key_mapping_id)
         data = RevokeSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         secret = selectors.secret_get(key=key, secret_id=data.validated_data["secretId"])

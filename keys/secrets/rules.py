@@ -28,6 +28,16 @@ EXPIRES_IN_MESSAGE = (
     f"({MAX_EXPIRY_DAYS} days), negative for a secret that never expires, or leave it out for "
     f"{DEFAULT_EXPIRY_DAYS} days."
 )
+#: The lifetimes a page offers for a new secret: days, never, or a custom number of days.
+EXPIRY_CHOICES = [
+    ("30", "30 days"),
+    ("60", "60 days"),
+    ("90", "90 days"),
+    ("180", "180 days"),
+    ("never", "Never expires"),
+    ("custom", "Custom"),
+]
+DEFAULT_EXPIRY_CHOICE = str(DEFAULT_EXPIRY_DAYS)
 LIMIT_MESSAGE = "Maximum number of consumer secrets reached"
 LAST_SECRET_MESSAGE = (
     "A key must keep at least one valid secret. Create a new secret before deleting this one."
@@ -131,3 +141,11 @@ def secret_expiry_from_seconds(expires_in: Any, *, now: datetime | None = None) 
     if expires_in > MAX_EXPIRY_DAYS * 86400:
         raise SecretError("Invalid expiry", EXPIRES_IN_MESSAGE)
     return now + timedelta(seconds=expires_in)
+
+
+def expiry_from_choice(choice: str, custom_days: int | None, *, now: datetime) -> datetime | None:
+    """The expiry a page's choice means (None = never expires); ``custom_days`` for "custom"."""
+    if choice == "never":
+        return None
+    days = custom_days if choice == "custom" else int(choice)
+    return now + timedelta(days=days)

@@ -19,12 +19,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from keymanagers.base import KeyManagerError, adapter_for
-from keys.models import ApplicationKey, ConsumerSecret, KeyType
+from keys.models import ApplicationKey, ConsumerSecret
 from keys.secrets.forms import SecretCreateForm
-from portal.applications.selectors import application_get
+from keys.selectors import ENVIRONMENTS
 
-#: URL segment → key type: ``/applications/<id>/keys/production/…``.
-ENVIRONMENTS = {"production": KeyType.PRODUCTION, "sandbox": KeyType.SANDBOX}
+#: Key type → its URL segment: ``/applications/<id>/keys/production/…``.
 ENVIRONMENT_OF = {value: name for name, value in ENVIRONMENTS.items()}
 
 #: A reservation older than this belongs to a request that died between reserving and filling
@@ -33,40 +32,6 @@ RESERVATION_TTL = timedelta(minutes=5)
 
 #: Secrets per page on the secrets page and in the panel.
 PAGE_SIZE = 10
-
-
-def key_get(*, user, application_id, env: str, key_id) -> ApplicationKey:
-    """The user's key of this application and environment, or Http404."""
-    key_type = ENVIRONMENTS.get(env)
-    if key_type is None:
-        raise Http404("No such environment")
-    application = application_get(user=user, application_id=application_id)
-    try:
-        key_id = uuid.UUID(str(key_id))
-    except ValueError:
-        raise Http404("No such key") from None
-    try:
-        key = ApplicationKey.objects.select_related("key_manager").get(
-            pk=key_id, application=application, key_type=key_type
-        )
-    except ApplicationKey.DoesNotExist:
-        raise Http404("No such key") from None
-    key.application = application  # already loaded (with its owner): saves a query later
-    return key
-
-
-def key_get_by_mapping(*, user, application_id, key_mapping_id) -> ApplicationKey:
-    """The user's key by its keyMappingId alone (the REST API's addressing), or Http404."""
-    application = application_get(user=user, application_id=application_id)
-    try:
-        key_mapping_id = uuid.UUID(str(key_mapping_id))
-        key = ApplicationKey.objects.select_related("key_manager").get(
-            pk=key_mapping_id, application=application
-        )
-    except (ValueError, ApplicationKey.DoesNotExist):
-        raise Http404("No such key") from None
-    key.application = application
-    return key
 
 
 def expires_in(secret: ConsumerSecret, now: datetime) -> str:

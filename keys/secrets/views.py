@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from keymanagers.base import KeyManagerError
 from keys.secrets import rules, selectors, services
 from keys.secrets.forms import SecretCreateForm
+from keys.selectors import key_for_user
 from portal.errors import page_error
 
 FORM_PREFIX = "secret"
@@ -41,7 +42,7 @@ def _secrets_url(key, env: str) -> str:
 @login_required
 @require_http_methods(["GET"])
 def secrets_page(request, application_id, env, key_id):
-    key = selectors.key_get(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    key = key_for_user(user=request.user, application_id=application_id, env=env, key_id=key_id)
     now = timezone.now()
     query = request.GET.get("q", "").strip()[:200]
     include_expired = request.GET.get("expired") == "1"
@@ -75,7 +76,7 @@ def secrets_page(request, application_id, env, key_id):
 @never_cache  # the answer to a successful POST carries the secret's value
 @require_http_methods(["GET", "POST"])
 def secret_create(request, application_id, env, key_id):
-    key = selectors.key_get(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    key = key_for_user(user=request.user, application_id=application_id, env=env, key_id=key_id)
     next_url = _safe_next(request, _secrets_url(key, env))
     form = SecretCreateForm(request.POST or None, prefix=FORM_PREFIX)
     context = {"application": key.application, "key": key, "env": env, "form": form, "next": next_url}
@@ -112,7 +113,7 @@ def secret_create(request, application_id, env, key_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def secret_delete(request, application_id, env, key_id, secret_id):
-    key = selectors.key_get(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    key = key_for_user(user=request.user, application_id=application_id, env=env, key_id=key_id)
     secret = selectors.secret_get(key=key, secret_id=secret_id)
     secret.expires_in = selectors.expires_in(secret, timezone.now())
     next_url = _safe_next(request, _secrets_url(key, env))
