@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from keymanagers import hooks
+from keymanagers import hooks, keycloak, okta
 from keymanagers.base import ADAPTERS, KeyManagerError, NotSupported, adapter_for
 from keymanagers.http import apply_discovery, fetch_well_known
 from keymanagers.models import GrantType, KeyManager
@@ -63,11 +63,10 @@ DISCOVERED_FIELDS = (
     "registration_endpoint",
     "available_grant_types",
 )
-# Adapter settings each type needs in ``config`` (the others are optional).
-REQUIRED_CONFIG = {
-    KeyManager.Type.KEYCLOAK: ("base_url", "realm"),
-    KeyManager.Type.OKTA: ("base_url",),
-}
+# Per-type rules of this form live with their adapters: the settings each type needs in ``config``
+# (the others are optional) and the credentials it cannot work without.
+ADAPTER_ADMIN_RULES = {KeyManager.Type.KEYCLOAK: keycloak, KeyManager.Type.OKTA: okta}
+REQUIRED_CONFIG = {km_type: rules.ADMIN_REQUIRED_CONFIG for km_type, rules in ADAPTER_ADMIN_RULES.items()}
 
 
 def _transport(key_manager: KeyManager):
@@ -254,20 +253,9 @@ class KeyManagerForm(CredentialInputs, forms.ModelForm):
         kept = {name for name in self._stored_credentials() if not self.cleaned_data.get(f"clear_{name}")} | {
             name for name in CREDENTIAL_FIELDS if self.cleaned_data.get(name)
         }
-        if km_type == KeyManager.Type.OKTA and not kept & {"api_token", "access_token"}:
-            self.add_error(
-                "api_token", "Okta needs an API token (or an OAuth access token) to manage clients."
-            )
-        if (
-            km_type == KeyManager.Type.KEYCLOAK
-            and "initial_access_token" not in kept
-            and not ({"client_id", "client_secret"} <= kept)
-        ):
-            self.add_error(
-                "initial_access_token",
-                "Keycloak needs an initial access token or a service account (client id and secret) "
-                "to register clients.",
-            )
+        rules = ADAPTER_ADMIN_RULES.get(km_type)
+        for field, message in (rules.admin_credential_problems(kept) if rules else {}).items():
+            self.add_error(field, message)
         for pair in (
             ("client_id", "client_secret"),
             ("introspection_client_id", "introspection_client_secret"),
