@@ -64,6 +64,16 @@ class NotSupported(KeyManagerError):
     code = "not_supported"
 
 
+#: Token lifetimes (seconds) of a key whose developer chose none: the one set of defaults, read by
+#: the keys forms, configuration and model too.
+EXPIRY_DEFAULTS = {
+    "application_access_token_expiry_time": 3600,
+    "user_access_token_expiry_time": 3600,
+    "refresh_token_expiry_time": 86400,
+    "id_token_expiry_time": 3600,
+}
+
+
 @dataclass
 class ClientConfig:
     """What the developer chose in Key Configurations; seconds, negative means never expires."""
@@ -72,10 +82,10 @@ class ClientConfig:
     grant_types: list[str]
     callback_url: str = ""
     token_type: str = "JWT"  # the application's: JWT | OAUTH
-    application_access_token_expiry_time: int = 3600
-    user_access_token_expiry_time: int = 3600
-    refresh_token_expiry_time: int = 86400
-    id_token_expiry_time: int = 3600
+    application_access_token_expiry_time: int = EXPIRY_DEFAULTS["application_access_token_expiry_time"]
+    user_access_token_expiry_time: int = EXPIRY_DEFAULTS["user_access_token_expiry_time"]
+    refresh_token_expiry_time: int = EXPIRY_DEFAULTS["refresh_token_expiry_time"]
+    id_token_expiry_time: int = EXPIRY_DEFAULTS["id_token_expiry_time"]
     pkce_mandatory: bool = False
     pkce_support_plain: bool = False
     public_client: bool = False

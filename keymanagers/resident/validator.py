@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from datetime import timedelta
 from urllib.parse import unquote_plus
 
 from django.db.models import Q
 from django.utils import timezone
-from oauth2_provider.models import AbstractApplication, get_refresh_token_model, revoke_access_token
-from oauth2_provider.oauth2_validators import AccessToken, IDToken, OAuth2Validator
+from oauth2_provider.models import AbstractApplication
+from oauth2_provider.oauth2_validators import IDToken, OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from keymanagers.callbacks import MAX_REDIRECT_URI_LENGTH, REGEXP_PREFIX, regexp_matches
 from keymanagers.models import ClientSecret, GrantType, KeyManager
-from keymanagers.resident import introspection, scopes, signing, tokens
+from keymanagers.resident import introspection, lookup, scopes, signing, tokens
 from portal import crypto
 
 # Grants a client may only use when the Resident key manager also offers them (RFC 9700).
@@ -190,13 +189,7 @@ class ResidentValidator(OAuth2Validator):
         if not getattr(request.client, "is_resource_server", False):
             return super().revoke_token(token, token_type_hint, request, *args, **kwargs)
         # A resource server may revoke any client's token (RFC 7009 leaves the policy to us).
-        checksum = hashlib.sha256(token.encode()).hexdigest()
-        for access_token in AccessToken.objects.filter(token_checksum=checksum):
-            revoke_access_token(access_token)
-        for refresh in get_refresh_token_model().objects.filter(
-            token_checksum=checksum, revoked__isnull=True
-        ):
-            refresh.revoke()
+        lookup.revoke_by_value(token)
 
     def introspect_token(self, token, token_type_hint, request, *args, **kwargs):
         return introspection.claims_for(token, viewer=request.client)
