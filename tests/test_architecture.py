@@ -225,3 +225,29 @@ def test_imports_across_apps_are_at_module_level():
 def test_get_model_names_only_its_own_app():
     offenders = [str(e) for e in EDGES if e.how == "get_model" and component(e.target) != component(e.source)]
     assert offenders == []
+
+
+def test_no_business_logic_hides_in_signal_receivers():
+    # Deleting an application reaches keys by a plain call, key managers ask keys through the hooks
+    # in keymanagers/hooks.py: nothing runs because a model was saved somewhere else.
+    offenders = [
+        str(e)
+        for e in EDGES
+        if within(
+            e.target, ("django.db.models.signals", "django.dispatch.receiver", "django.dispatch.Signal")
+        )
+    ]
+    assert offenders == []
+
+
+def test_only_keymanagers_interface_is_imported_from_outside():
+    # Pages, the API, the admin of other apps: all reach an adapter through keymanagers.base.
+    offenders = [
+        str(e)
+        for e in EDGES
+        if not within(e.source, "keymanagers")
+        and within(e.target, "keymanagers")
+        and e.target != "keymanagers"
+        and not within(e.target, KEYMANAGERS_FOR_OTHERS)
+    ]
+    assert offenders == []
