@@ -16,7 +16,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from keymanagers import hooks
-from keymanagers.admin_forms import KeyManagerForm, credential_fieldset, discovery_transport
+from keymanagers.admin_forms import (
+    DISCOVERED_FIELDS,
+    KeyManagerForm,
+    credential_fieldset,
+    discovery_transport,
+)
 from keymanagers.base import KeyManagerError, NotSupported, adapter_for
 from keymanagers.http import apply_discovery, fetch_well_known
 from keymanagers.models import KeyManager
@@ -60,18 +65,8 @@ class KeyManagerAdmin(admin.ModelAdmin):
             (
                 "Endpoints",
                 {
-                    "fields": (
-                        "well_known_url",
-                        "import_well_known",
-                        "issuer",
-                        "authorize_endpoint",
-                        "token_endpoint",
-                        "revoke_endpoint",
-                        "introspection_endpoint",
-                        "userinfo_endpoint",
-                        "jwks_endpoint",
-                        "registration_endpoint",
-                    )
+                    # What discovery fills, but the grant types (they have their own fieldset).
+                    "fields": ("well_known_url", "import_well_known", *DISCOVERED_FIELDS[:-1])
                 },
             ),
             (

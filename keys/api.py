@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,7 +29,7 @@ from keys.config import EXPIRY_FIELDS
 from keys.forms import DEFAULT_GRANT_TYPES
 from keys.models import KeyType
 from keys.secrets.rules import SecretError, secret_expiry_from_seconds
-from portal.api_errors import ErrorSerializer
+from portal.api_errors import documented_errors
 from portal.applications.selectors import application_get
 
 # Service field name → the API's name for it, so a 400 names what the caller sent.
@@ -59,17 +59,19 @@ FLAG_PROPERTIES = {
 SECRET_PROPERTIES = ("description", "expiresIn")
 
 
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: invalid input (the body names the fields), or the key manager does not allow it.",
+    401: "Not authenticated: send a session cookie or `Authorization: Bearer dpt_…`.",
+    403: "Forbidden (for session authentication, a missing or wrong CSRF token).",
+    404: "No such application or key (or it belongs to someone else).",
+    409: "Conflict: keys already exist for this application, environment and key manager, "
+    "or the OAuth client is already used by an application.",
+    502: "A key manager failed; the description names it and the step.",
+}
+
+
 def error_responses(*codes: int) -> dict:
-    descriptions = {
-        400: "Bad request: invalid input (the body names the fields), or the key manager does not allow it.",
-        401: "Not authenticated: send a session cookie or `Authorization: Bearer dpt_…`.",
-        403: "Forbidden (for session authentication, a missing or wrong CSRF token).",
-        404: "No such application or key (or it belongs to someone else).",
-        409: "Conflict: keys already exist for this application, environment and key manager, "
-        "or the OAuth client is already used by an application.",
-        502: "A key manager failed; the description names it and the step.",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+    return documented_errors(ERROR_DESCRIPTIONS, *codes)
 
 
 def _api_errors(exc: DjangoValidationError) -> serializers.ValidationError:

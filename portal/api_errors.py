@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -69,6 +69,11 @@ class ErrorSerializer(serializers.Serializer):
         many=True,
         required=False,
     )
+
+
+def documented_errors(descriptions: dict[int, str], *codes: int) -> dict:
+    """OpenAPI responses for ``codes``: the error body, with this API's description of each."""
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
 
 
 def _flatten(detail: Any, field: str = "") -> list[dict]:

@@ -14,7 +14,7 @@ Contract choices (documented in the OpenAPI schema too):
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,20 +22,22 @@ from rest_framework.views import APIView
 from keys.api import NoStoreMixin
 from keys.secrets import rules, selectors, services
 from keys.selectors import key_for_user
-from portal.api_errors import ErrorSerializer
+from portal.api_errors import documented_errors
 
 TAG = ["Consumer secrets"]
 
 
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input, or multiple consumer secrets are not enabled for the key's key manager.",
+    401: "Not authenticated.",
+    404: "No such application, key or secret (or it belongs to someone else).",
+    409: "Maximum number of consumer secrets reached, or the last valid secret cannot be deleted.",
+    502: "The key manager failed; nothing was changed.",
+}
+
+
 def _errors(*codes: int) -> dict:
-    descriptions = {
-        400: "Invalid input, or multiple consumer secrets are not enabled for the key's key manager.",
-        401: "Not authenticated.",
-        404: "No such application, key or secret (or it belongs to someone else).",
-        409: "Maximum number of consumer secrets reached, or the last valid secret cannot be deleted.",
-        502: "The key manager failed; nothing was changed.",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+    return documented_errors(ERROR_DESCRIPTIONS, *codes)
 
 
 class SecretPropertiesOutputSerializer(serializers.Serializer):

@@ -16,21 +16,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from keymanagers.base import KeyManagerError
-from portal.api_errors import ApiError, ErrorSerializer
+from portal.api_errors import ApiError, documented_errors
 from portal.applications import selectors, services
 from portal.models import Application, TokenType
 
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: invalid input (the body names the fields).",
+    401: "Not authenticated: send a session cookie or `Authorization: Bearer dpt_…`.",
+    403: "Forbidden (for session authentication, a missing or wrong CSRF token).",
+    404: "No such application (or it belongs to someone else).",
+    409: "Conflict: an application with this name already exists.",
+    502: "A key manager failed; nothing was deleted.",
+}
+
 
 def error_responses(*codes: int) -> dict:
-    descriptions = {
-        400: "Bad request: invalid input (the body names the fields).",
-        401: "Not authenticated: send a session cookie or `Authorization: Bearer dpt_…`.",
-        403: "Forbidden (for session authentication, a missing or wrong CSRF token).",
-        404: "No such application (or it belongs to someone else).",
-        409: "Conflict: an application with this name already exists.",
-        502: "A key manager failed; nothing was deleted.",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+    return documented_errors(ERROR_DESCRIPTIONS, *codes)
 
 
 class ApplicationKeyOutputSerializer(serializers.Serializer):
