@@ -32,8 +32,14 @@ def require_enabled(key_manager: KeyManager) -> None:
         )
 
 
+def key_is_complete(key: ApplicationKey) -> bool:
+    """The key's client exists at its key manager and the portal holds all of it (not a half-made
+    key waiting for Clean up): the one condition for anything that calls the client."""
+    return key.key_state == ApplicationKey.State.COMPLETED and bool(key.consumer_key)
+
+
 def require_complete(key: ApplicationKey) -> None:
-    if key.key_state == ApplicationKey.State.PARTIALLY_CREATED:
+    if not key_is_complete(key):
         raise KeysError("Keys are partially created: clean them up first, then generate them again.")
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from keymanagers.base import KeyManagerError, adapter_for
 from keys.errors import KeysError
 from keys.models import ApplicationKey
+from keys.rules import key_is_complete
 
 DESCRIPTION_MAX_LENGTH = 1024
 #: The longest expiry a developer may choose (the Custom field's upper bound, about ten years).
@@ -101,7 +102,7 @@ def require_multiple_secrets(key: ApplicationKey) -> None:
 
 
 def require_ready(key: ApplicationKey) -> None:
-    if key.key_state != ApplicationKey.State.COMPLETED or not key.consumer_key:
+    if not key_is_complete(key):
         raise KeyNotReady(
             "The keys are not completely created",
             "These keys were only partially created. Clean them up and generate them again before managing secrets.",
