@@ -118,15 +118,17 @@ def secret_usage(*, key: ApplicationKey, now: datetime | None = None) -> SecretU
     bound (``max_secrets``) counts every secret it still stores, since it does not know our expiry.
     """
     now = now or timezone.now()
-    real = ~Q(secret_hash="")
-    fresh_reservation = Q(secret_hash="", created_at__gt=now - RESERVATION_TTL)
-    counts = ConsumerSecret.objects.filter(key=key).aggregate(
-        unexpired=Count("pk", filter=(real | fresh_reservation) & unexpired_q(now)),
-        stored=Count("pk", filter=real | fresh_reservation),
-    )
+    rows = ConsumerSecret.objects.filter(key=key).only("secret_hash", "created_at", "expires_at")
+    return _usage_of(key, list(rows), now)
+
+
+def _usage_of(key: ApplicationKey, rows: list[ConsumerSecret], now: datetime) -> SecretUsage:
+    """The one counting rule, for the service that enforces it and the panel that shows it: a
+    secret holds a slot once made, and so does a reservation while it is fresh."""
+    holding = [s for s in rows if s.secret_hash or s.created_at > now - RESERVATION_TTL]
     return SecretUsage(
-        unexpired=counts["unexpired"],
-        stored=counts["stored"],
+        unexpired=sum(1 for s in holding if not s.is_expired(now)),
+        stored=len(holding),
         policy_limit=key.key_manager.secret_count,
         server_limit=server_limit_for(key),
     )
@@ -152,16 +154,10 @@ def secrets_panel(*, key: ApplicationKey, now: datetime | None = None) -> Secret
     now = now or timezone.now()
     rows = list(key.secrets.all())
     real = [s for s in rows if s.secret_hash]
-    fresh_reservations = [s for s in rows if not s.secret_hash and s.created_at > now - RESERVATION_TTL]
     unexpired = sorted(
         (s for s in real if not s.is_expired(now)), key=lambda s: (s.created_at, s.pk.hex), reverse=True
     )
-    usage = SecretUsage(
-        unexpired=len(unexpired) + sum(1 for s in fresh_reservations if not s.is_expired(now)),
-        stored=len(real) + len(fresh_reservations),
-        policy_limit=key.key_manager.secret_count,
-        server_limit=server_limit_for(key),
-    )
+    usage = _usage_of(key, rows, now)
     return SecretsPanel(
         secrets=with_expires_in(unexpired[:PAGE_SIZE], now),
         unexpired_count=len(unexpired),
