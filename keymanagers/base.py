@@ -163,7 +163,7 @@ class KeyManagerAdapter:
     #: Upper bound the server itself puts on secrets per client (Okta: 2); None = no bound.
     max_secrets: ClassVar[int | None] = None
     #: The server itself refuses a secret after its expiry (the portal passes ``expires_at`` when it
-    #: creates the secret). Where False, ``keys.secrets.services.secrets_expire`` deletes expired
+    #: creates the secret). Where False, ``keys.secrets.expiry.secrets_expire`` deletes expired
     #: secrets at the server instead, if the adapter can delete secrets (Okta's never expire).
     enforces_secret_expiry: ClassVar[bool] = False
 
@@ -252,7 +252,7 @@ class KeyManagerAdapter:
     def disable_client(self, ref: ClientRef) -> None:
         """Stop the client from getting tokens, keeping it and its configuration (Okta: deactivate
         the app). For a server that will not delete a client's last active secret:
-        ``keys.secrets.services.secrets_expire`` disables the client when that secret expires.
+        ``keys.secrets.expiry.secrets_expire`` disables the client when that secret expires.
         Disabling a disabled client is fine."""
         raise self.not_supported("disable client")
 

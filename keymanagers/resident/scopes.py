@@ -6,7 +6,7 @@ keymanagers), so it is read through the hook ``keys`` registers (``keymanagers.h
 not defined makes oauthlib answer ``invalid_scope``.
 
 A client may get every unrestricted scope, plus the restricted ones in its ``granted_scopes`` (the
-portal copies an application's grants there, ``keys.services.scopes_sync``). A grant counts only
+portal copies an application's grants there, ``keys.scopes.scopes_sync``). A grant counts only
 while its scope is still defined and still restricted; a restricted scope asked for without a
 grant is ``invalid_scope`` like an unknown one.
 

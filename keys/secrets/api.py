@@ -4,7 +4,7 @@ oauth-keys/{keyMappingId}/``: ``generate-secret``, ``secrets``, ``revoke-secret`
 Contract choices (documented in the OpenAPI schema too):
 
 - ``expiresIn`` is in seconds: absent or null → 90 days (the page's default); negative → never
-  expires; 0 is refused; at most 3650 days (``secret_services.secret_expiry_from_seconds``, the
+  expires; 0 is refused; at most 3650 days (``rules.secret_expiry_from_seconds``, the
   rule ``generate-keys`` uses too).
 - ``generate-secret``'s answer carries the value: ``Cache-Control: no-store``.
 - ``expiresAt`` is ISO 8601 in UTC (``2026-03-01T12:00:00Z``), or null for a secret that never expires.
