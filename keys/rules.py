@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError
 
 from keymanagers.models import KeyManager
 from keys.config import parse_seconds
-from keys.errors import KeysError
+from keys.errors import KeysConflict, KeysError
 from keys.models import ApplicationKey, KeyType
 
+CLIENT_IN_USE = "These OAuth keys are already used by an application in the portal."
 # RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
@@ -73,3 +74,32 @@ def clean_validity(value: Any, field: str = "validity_period") -> int | None:
         raise ValidationError(
             {field: ["Enter a whole number of seconds other than 0 (a negative number means never expires)."]}
         ) from None
+
+
+def ensure_no_key(*, application, key_type: str, key_manager: KeyManager) -> None:
+    if ApplicationKey.objects.filter(
+        application=application, key_type=key_type, key_manager=key_manager
+    ).exists():
+        raise KeysConflict(already_exists(key_type, key_manager))
+
+
+def already_exists(key_type: str, key_manager: KeyManager) -> str:
+    return (
+        f"Keys already exist for this application's {KeyType(key_type).label} environment at "
+        f"{km_label(key_manager)}. Remove them first to generate new ones."
+    )
+
+
+def client_in_use(key_manager: KeyManager, consumer_key: str) -> bool:
+    """Whether a key row already holds this client (the ``one_key_per_client`` constraint)."""
+    return (
+        bool(consumer_key)
+        and ApplicationKey.objects.filter(key_manager=key_manager, consumer_key=consumer_key).exists()
+    )
+
+
+def conflict_for(key_type: str, key_manager: KeyManager, consumer_key: str) -> KeysConflict:
+    """Which unique constraint a failed insert of a key hit, as the refusal a developer can act on."""
+    if client_in_use(key_manager, consumer_key):
+        return KeysConflict(CLIENT_IN_USE)
+    return KeysConflict(already_exists(key_type, key_manager))

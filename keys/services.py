@@ -22,22 +22,25 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from keymanagers.base import (
-    ClientRef,
-    KeyManagerAdapter,
     KeyManagerError,
     SecretInfo,
     TokenResult,
     adapter_for,
 )
 from keymanagers.models import GrantType, KeyManager
-from keys.config import KeyConfig, clean_key_config
-from keys.errors import KeysConflict, KeysError, KeysNotSaved, KeysPartiallyCreated
-from keys.models import ApplicationKey, ConsumerSecret, KeyType
+from keys.compensation import compensate, insert_key, refuse_client_in_use
+from keys.config import clean_key_config
+from keys.errors import KeysConflict, KeysError
+from keys.models import ApplicationKey, ConsumerSecret
 from keys.remote import audit_failure, remote_call
 from keys.rules import (
+    CLIENT_IN_USE,
     check_key_type,
     clean_scopes,
     clean_validity,
+    client_in_use,
+    conflict_for,
+    ensure_no_key,
     km_label,
     require_complete,
     require_enabled,
@@ -48,8 +51,6 @@ from portal import crypto
 from portal.audit import audit
 
 logger = logging.getLogger(__name__)
-
-CLIENT_IN_USE = "These OAuth keys are already used by an application in the portal."
 
 
 @dataclass
@@ -75,35 +76,6 @@ class UpdatedKeys:
 
 def _user(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _ensure_no_key(*, application, key_type: str, key_manager: KeyManager) -> None:
-    if ApplicationKey.objects.filter(
-        application=application, key_type=key_type, key_manager=key_manager
-    ).exists():
-        raise KeysConflict(_already_exists(key_type, key_manager))
-
-
-def _already_exists(key_type: str, key_manager: KeyManager) -> str:
-    return (
-        f"Keys already exist for this application's {KeyType(key_type).label} environment at "
-        f"{km_label(key_manager)}. Remove them first to generate new ones."
-    )
-
-
-def _client_in_use(key_manager: KeyManager, consumer_key: str) -> bool:
-    """Whether a key row already holds this client (the ``one_key_per_client`` constraint)."""
-    return (
-        bool(consumer_key)
-        and ApplicationKey.objects.filter(key_manager=key_manager, consumer_key=consumer_key).exists()
-    )
-
-
-def _conflict(key_type: str, key_manager: KeyManager, consumer_key: str) -> KeysConflict:
-    """Which unique constraint a failed insert of a key hit, as the refusal a developer can act on."""
-    if _client_in_use(key_manager, consumer_key):
-        return KeysConflict(CLIENT_IN_USE)
-    return KeysConflict(_already_exists(key_type, key_manager))
 
 
 def _clean_secret_fields(description: str, expires_at: datetime | None) -> str:
@@ -134,20 +106,6 @@ def _store_secret(
         expires_at=info.expires_at,
         created_by=_user(actor),
     )
-
-
-def _insert_key(application, key_type, key_manager, ref: ClientRef, **fields) -> ApplicationKey:
-    """A new key row for the client ``ref`` names, with the adapter's state (encrypted)."""
-    key = ApplicationKey(
-        application=application,
-        key_type=key_type,
-        key_manager=key_manager,
-        consumer_key=ref.client_id,
-        **fields,
-    )
-    key.set_remote_state(ref.state)
-    key.save(force_insert=True)
-    return key
 
 
 def stored_secret_value(key: ApplicationKey) -> str:
@@ -196,7 +154,7 @@ def keys_generate(
     description = _clean_secret_fields(secret_description, secret_expires_at) if multiple else ""
     scopes = clean_scopes(scopes)
     validity = clean_validity(validity_time, "validity_time")
-    _ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
+    ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
 
     try:
         registered = adapter.register_client(
@@ -216,8 +174,8 @@ def keys_generate(
 
     ref = registered.ref
     info = registered.secret
-    if _client_in_use(key_manager, ref.client_id):
-        _refuse_client_in_use(actor, application, key_type, key_manager, None)
+    if client_in_use(key_manager, ref.client_id):
+        refuse_client_in_use(actor, application, key_type, key_manager, None)
     wants_token = (
         GrantType.CLIENT_CREDENTIALS in cfg.grant_types
         and key_manager.enable_token_generation
@@ -230,7 +188,7 @@ def keys_generate(
                 ref, client_secret=info.value, scopes=scopes, validity_period=validity
             )
         with transaction.atomic():
-            key = _insert_key(application, key_type, key_manager, ref, **cfg.model_fields())
+            key = insert_key(application, key_type, key_manager, ref, **cfg.model_fields())
             secret = _store_secret(key, info, description=description, actor=actor) if info else None
             audit(
                 actor=actor,
@@ -244,9 +202,9 @@ def keys_generate(
                 token_issued=token is not None,
             )
     except Exception as exc:
-        if isinstance(exc, IntegrityError) and _client_in_use(key_manager, ref.client_id):
-            _refuse_client_in_use(actor, application, key_type, key_manager, exc)
-        _compensate(
+        if isinstance(exc, IntegrityError) and client_in_use(key_manager, ref.client_id):
+            refuse_client_in_use(actor, application, key_type, key_manager, exc)
+        compensate(
             adapter,
             ref,
             exc,
@@ -259,104 +217,6 @@ def keys_generate(
         raise  # _compensate raises; this keeps linters and readers sure of it
 
     return GeneratedKeys(key=key, consumer_secret=info.value if info else "", secret=secret, token=token)
-
-
-def _refuse_client_in_use(actor, application, key_type, key_manager, exc: Exception | None) -> None:
-    """The key manager handed out a client that another key already holds. It is that key's client,
-    so deleting it "to clean up" would break the other application: save nothing, delete nothing."""
-    conflict = KeysConflict(CLIENT_IN_USE)
-    audit_failure(
-        actor,
-        "keys.generate",
-        application=application,
-        error=conflict,
-        key_type=key_type,
-        key_manager=key_manager.name,
-        client_in_use=True,
-    )
-    raise conflict from exc
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, KeyManagerError):
-        return str(exc)
-    if isinstance(exc, IntegrityError):
-        return "saving the keys in the portal failed: they were created at the same time by another request"
-    return "saving the keys in the portal failed"
-
-
-def _compensate(
-    adapter: KeyManagerAdapter,
-    ref: ClientRef,
-    exc: Exception,
-    *,
-    application,
-    key_type: str,
-    key_manager: KeyManager,
-    cfg: KeyConfig,
-    actor,
-) -> None:
-    """A step after the remote client was created failed: delete the client again, or record the
-    half-made key for Clean up. Always raises."""
-    if not isinstance(exc, KeyManagerError):
-        logger.exception(
-            "Saving keys failed after %s created client %s", km_label(key_manager), ref.client_id
-        )
-    reason = _describe(exc)
-    try:
-        adapter.delete_client(ref)
-    except KeyManagerError as cleanup_exc:
-        reason = f"{reason}; removing the client at {km_label(key_manager)} again also failed: {cleanup_exc}"
-        key = _save_partial(application, key_type, key_manager, cfg, ref, reason)
-        audit_failure(
-            actor,
-            "keys.generate",
-            application=application,
-            key=key,
-            error=exc,
-            key_type=key_type,
-            key_manager=key_manager.name,
-            partially_created=True,
-        )
-        raise KeysPartiallyCreated(
-            f"Keys are partially created: {reason}. Use Clean up to remove them."
-        ) from exc
-    audit_failure(
-        actor,
-        "keys.generate",
-        application=application,
-        error=exc,
-        key_type=key_type,
-        key_manager=key_manager.name,
-        client_removed=True,
-    )
-    if isinstance(exc, IntegrityError):
-        raise KeysConflict(_already_exists(key_type, key_manager)) from exc
-    if isinstance(exc, KeyManagerError):
-        raise exc
-    raise KeysNotSaved(
-        f"{reason}; the client at {km_label(key_manager)} was removed again. Try again."
-    ) from exc
-
-
-def _save_partial(application, key_type, key_manager, cfg: KeyConfig, ref: ClientRef, reason: str):
-    try:
-        with transaction.atomic():
-            return _insert_key(
-                application,
-                key_type,
-                key_manager,
-                ref,
-                key_state=ApplicationKey.State.PARTIALLY_CREATED,
-                failure_reason=reason,
-                **cfg.model_fields(),
-            )
-    except Exception:
-        # Nowhere left to record it: the log line is what an operator cleans up from.
-        logger.exception(
-            "Could not record partially created client %s at %s", ref.client_id, km_label(key_manager)
-        )
-        return None
 
 
 # -- map existing ----------------------------------------------------------------------------------
@@ -387,8 +247,8 @@ def keys_map(
         errors["consumer_secret"] = ["Enter the consumer secret."]
     if errors:
         raise ValidationError(errors)
-    _ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
-    if _client_in_use(key_manager, consumer_key):
+    ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
+    if client_in_use(key_manager, consumer_key):
         raise KeysConflict(CLIENT_IN_USE)
 
     adapter = adapter_for(key_manager)
@@ -407,7 +267,7 @@ def keys_map(
     info = registered.secret or SecretInfo(value=consumer_secret)
     try:
         with transaction.atomic():
-            key = _insert_key(
+            key = insert_key(
                 application,
                 key_type,
                 key_manager,
@@ -429,7 +289,7 @@ def keys_map(
     except IntegrityError as exc:
         # Another request saved this client, or keys for this environment, since the checks
         # above. Nothing was created remotely, so there is nothing to undo there.
-        conflict = _conflict(key_type, key_manager, registered.ref.client_id)
+        conflict = conflict_for(key_type, key_manager, registered.ref.client_id)
         audit_failure(
             actor,
             "keys.map",
