@@ -34,7 +34,8 @@ CREDENTIAL_FIELDS = {
     "api_token": ("Okta API token", "Okta: sent as 'Authorization: SSWS' followed by the token."),
     "access_token": (
         "Okta OAuth access token",
-        "Okta: instead of an API token, a bearer token with okta.clients.manage and okta.apps.manage.",
+        "Okta: instead of an API token, a bearer token with okta.clients.register, okta.clients.manage "
+        "and okta.apps.manage.",
     ),
     "introspection_client_id": (
         "Introspection client id",
