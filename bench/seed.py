@@ -37,9 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import transaction
 
     from keymanagers.models import KeyManager
-    from keys.secret_services import secret_create
+    from keys.secrets.services import secret_create
     from keys.services import keys_generate
-    from portal.services import application_create
+    from portal.applications.services import application_create
 
     user = get_user_model().objects.create_user(
         username="bench", email="bench@example.com", password=secrets.token_urlsafe(24)

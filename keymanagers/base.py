@@ -18,12 +18,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from portal.errors import Answer, PortalError
+
 if TYPE_CHECKING:
     from keymanagers.models import KeyManager
 
 
-class KeyManagerError(Exception):
-    """A key manager refused, failed or could not be reached."""
+class KeyManagerError(PortalError):
+    """A key manager refused, failed or could not be reached: the portal answers 502 naming it.
+
+    ``message`` is the key manager's side of the story and ``status`` its HTTP status, where
+    there was one; what the portal answers is ``answer()`` (``portal.errors``)."""
+
+    answer_status = 502
+    title = "Bad Gateway"
+    code = "key_manager_failed"
 
     def __init__(
         self, key_manager: str, step: str, message: str, *, status: int | None = None, retryable: bool = False
@@ -33,14 +42,36 @@ class KeyManagerError(Exception):
         self.message = message
         self.status = status  # the remote HTTP status, where there was one
         self.retryable = retryable
-        super().__init__(str(self))
+        Exception.__init__(self, str(self))
 
     def __str__(self) -> str:
         return f"{self.key_manager}: {self.step} failed: {self.message}"
 
+    @property
+    def description(self) -> str:
+        return str(self)
+
+    def answer(self) -> Answer:
+        return Answer(self.answer_status, self.title, self.description)
+
 
 class NotSupported(KeyManagerError):
-    """The key manager cannot do this at all (e.g. several secrets at a plain DCR server)."""
+    """The key manager cannot do this at all (e.g. several secrets at a plain DCR server): the
+    request's fault, so 400."""
+
+    answer_status = 400
+    title = "Bad Request"
+    code = "not_supported"
+
+
+#: Token lifetimes (seconds) of a key whose developer chose none: the one set of defaults, read by
+#: the keys forms, configuration and model too.
+EXPIRY_DEFAULTS = {
+    "application_access_token_expiry_time": 3600,
+    "user_access_token_expiry_time": 3600,
+    "refresh_token_expiry_time": 86400,
+    "id_token_expiry_time": 3600,
+}
 
 
 @dataclass
@@ -51,10 +82,10 @@ class ClientConfig:
     grant_types: list[str]
     callback_url: str = ""
     token_type: str = "JWT"  # the application's: JWT | OAUTH
-    application_access_token_expiry_time: int = 3600
-    user_access_token_expiry_time: int = 3600
-    refresh_token_expiry_time: int = 86400
-    id_token_expiry_time: int = 3600
+    application_access_token_expiry_time: int = EXPIRY_DEFAULTS["application_access_token_expiry_time"]
+    user_access_token_expiry_time: int = EXPIRY_DEFAULTS["user_access_token_expiry_time"]
+    refresh_token_expiry_time: int = EXPIRY_DEFAULTS["refresh_token_expiry_time"]
+    id_token_expiry_time: int = EXPIRY_DEFAULTS["id_token_expiry_time"]
     pkce_mandatory: bool = False
     pkce_support_plain: bool = False
     public_client: bool = False
@@ -136,7 +167,7 @@ class KeyManagerAdapter:
     #: Upper bound the server itself puts on secrets per client (Okta: 2); None = no bound.
     max_secrets: ClassVar[int | None] = None
     #: The server itself refuses a secret after its expiry (the portal passes ``expires_at`` when it
-    #: creates the secret). Where False, ``keys.secret_services.secrets_expire`` deletes expired
+    #: creates the secret). Where False, ``keys.secrets.expiry.secrets_expire`` deletes expired
     #: secrets at the server instead, if the adapter can delete secrets (Okta's never expire).
     enforces_secret_expiry: ClassVar[bool] = False
 
@@ -252,7 +283,7 @@ class KeyManagerAdapter:
     def disable_client(self, ref: ClientRef) -> None:
         """Stop the client from getting tokens, keeping it and its configuration (Okta: deactivate
         the app). For a server that will not delete a client's last active secret:
-        ``keys.secret_services.secrets_expire`` disables the client when that secret expires.
+        ``keys.secrets.expiry.secrets_expire`` disables the client when that secret expires.
         Disabling a disabled client is fine."""
         raise self.not_supported("disable client")
 

@@ -623,3 +623,17 @@ class OktaAdapter(OidcDcrAdapter):
                 )
             )
         return checks
+
+
+# -- the key-manager admin's rules for Okta (keymanagers/admin.py applies them) -------------------
+
+#: Adapter settings an Okta key manager cannot work without.
+ADMIN_REQUIRED_CONFIG = ("base_url",)
+
+
+def admin_credential_problems(kept: set[str]) -> dict[str, str]:
+    """The credentials an Okta key manager cannot manage clients without, given the names typed or
+    kept stored: form field → message."""
+    if not kept & {"api_token", "access_token"}:
+        return {"api_token": "Okta needs an API token (or an OAuth access token) to manage clients."}
+    return {}

@@ -13,6 +13,7 @@ from django.utils import timezone
 from keymanagers.base import KeyManagerError
 from keys import services
 from keys.models import ApplicationKey, ConsumerSecret, Scope
+from keys.scopes import scopes_sync
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -153,7 +154,7 @@ class ScopeAdmin(admin.ModelAdmin):
 
     The Resident server keeps each client's grants itself, so every change to who may get a
     restricted scope (the flag, the name, the applications, a delete) updates the affected clients
-    at once through ``services.scopes_sync``; failures are shown as messages.
+    at once through ``scopes_sync``; failures are shown as messages.
     """
 
     list_display = ("name", "display_name", "restricted", "description", "created_at")
@@ -199,7 +200,7 @@ class ScopeAdmin(admin.ModelAdmin):
     def _sync(self, request, applications: set) -> None:
         if not applications:
             return
-        result = services.scopes_sync(applications=applications, actor=request.user)
+        result = scopes_sync(applications=applications, actor=request.user)
         for failure in result.failures:
             self.message_user(request, f"Scope grants not updated for {failure}", messages.ERROR)
         if result.updated:

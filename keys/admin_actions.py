@@ -1,8 +1,9 @@
 """Admin action for the KeyManager admin: mask every existing secret, behind a confirmation page.
 
-Wired into ``keymanagers/admin.py`` as ``actions = [mask_existing_secrets]``; its ``save_model``
-calls ``keys.secret_services.on_multiple_secrets_enabled(obj)`` when an admin switches multiple
-secrets on, since that switch must mask the existing secrets too.
+Offered by ``keymanagers/admin.py`` through the hook ``keys`` registers (``keys/apps.py``,
+``keymanagers/hooks.py``), beside ``keys.secrets.services.on_multiple_secrets_enabled``, which its
+``save_model`` runs when an admin switches multiple secrets on: that switch must mask the existing
+secrets too.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
-from keys.secret_selectors import secrets_mask_preview
-from keys.secret_services import secrets_mask_all
+from keys.secrets.selectors import secrets_mask_preview
+from keys.secrets.services import secrets_mask_all
 
 
 @admin.action(description="Mask existing consumer secrets (cannot be undone)", permissions=["change"])

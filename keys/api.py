@@ -17,22 +17,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from keymanagers.base import KeyManagerAdapter, KeyManagerError, TokenResult, adapter_for
+from keymanagers.base import TokenResult, adapter_for
 from keymanagers.models import GrantType
-from keys import selectors, services
+from keys import selectors, services, tokens
 from keys.config import EXPIRY_FIELDS
-from keys.errors import KeysError
 from keys.forms import DEFAULT_GRANT_TYPES
 from keys.models import KeyType
-from keys.secret_services import SecretError, secret_expiry_from_seconds
-from portal.api import ErrorSerializer
-from portal.api_errors import ApiError
-from portal.selectors import application_get
+from keys.secrets.rules import SecretError, secret_expiry_from_seconds
+from portal.api_errors import documented_errors
+from portal.applications.selectors import application_get
 
 # Service field name → the API's name for it, so a 400 names what the caller sent.
 API_FIELD_NAMES = {
@@ -61,17 +59,19 @@ FLAG_PROPERTIES = {
 SECRET_PROPERTIES = ("description", "expiresIn")
 
 
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: invalid input (the body names the fields), or the key manager does not allow it.",
+    401: "Not authenticated: send a session cookie or `Authorization: Bearer dpt_…`.",
+    403: "Forbidden (for session authentication, a missing or wrong CSRF token).",
+    404: "No such application or key (or it belongs to someone else).",
+    409: "Conflict: keys already exist for this application, environment and key manager, "
+    "or the OAuth client is already used by an application.",
+    502: "A key manager failed; the description names it and the step.",
+}
+
+
 def error_responses(*codes: int) -> dict:
-    descriptions = {
-        400: "Bad request: invalid input (the body names the fields), or the key manager does not allow it.",
-        401: "Not authenticated: send a session cookie or `Authorization: Bearer dpt_…`.",
-        403: "Forbidden (for session authentication, a missing or wrong CSRF token).",
-        404: "No such application or key (or it belongs to someone else).",
-        409: "Conflict: keys already exist for this application, environment and key manager, "
-        "or the OAuth client is already used by an application.",
-        502: "A key manager failed; the description names it and the step.",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+    return documented_errors(ERROR_DESCRIPTIONS, *codes)
 
 
 def _api_errors(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -88,20 +88,16 @@ def _api_errors(exc: DjangoValidationError) -> serializers.ValidationError:
 
 
 def _call(fn, **kwargs):
-    """Run a service, turning its refusals into API errors (KeyManagerError → 502 by the handler)."""
+    """Run a service, naming the fields of its ``ValidationError`` as this API does (the portal's
+    other refusals reach ``portal.api_errors.exception_handler`` as they are)."""
     try:
         return fn(**kwargs)
     except DjangoValidationError as exc:
         raise _api_errors(exc) from exc
-    except KeysError as exc:
-        raise ApiError(exc.status, exc.message, exc.description) from exc
 
 
 def _key_for(request, application_id, key_mapping_id):
-    application = application_get(user=request.user, application_id=application_id)
-    key = selectors.key_get(application=application, key_id=key_mapping_id)
-    key.application = application
-    return key
+    return selectors.key_for_user(user=request.user, application_id=application_id, key_id=key_mapping_id)
 
 
 def _config_from_body(data: dict, available: list[str]) -> dict[str, Any]:
@@ -270,39 +266,6 @@ class GenerateTokenInputSerializer(serializers.Serializer):
     grantType = serializers.CharField(required=False, default=GrantType.CLIENT_CREDENTIALS)
 
 
-class KeyManagerOutputSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    name = serializers.CharField()
-    displayName = serializers.CharField()
-    type = serializers.CharField()
-    description = serializers.CharField()
-    enabled = serializers.BooleanField()
-    availableGrantTypes = serializers.ListField(child=serializers.CharField())
-    tokenEndpoint = serializers.CharField()
-    revokeEndpoint = serializers.CharField()
-    userInfoEndpoint = serializers.CharField()
-    enableTokenGeneration = serializers.BooleanField()
-    enableOAuthAppCreation = serializers.BooleanField()
-    enableMapOAuthConsumerApps = serializers.BooleanField()
-    applicationConfiguration = serializers.ListField(child=serializers.DictField())
-
-
-class KeyManagerListOutputSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    list = KeyManagerOutputSerializer(many=True)
-
-
-class ScopeOutputSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    displayName = serializers.CharField(source="display_name")
-    description = serializers.CharField()
-
-
-class ScopeListOutputSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    list = ScopeOutputSerializer(many=True)
-
-
 def _enabled_key_manager(name: str):
     km = selectors.key_manager_get_enabled(name=name)
     if km is None:
@@ -469,7 +432,7 @@ class GenerateTokenApi(NoStoreMixin, APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         result = _call(
-            services.token_generate,
+            tokens.token_generate,
             key=key,
             consumer_secret=data["consumerSecret"],
             scopes=data["scopes"],
@@ -479,51 +442,3 @@ class GenerateTokenApi(NoStoreMixin, APIView):
             actor=request.user,
         )
         return Response(TokenOutputSerializer(result).data)
-
-
-class KeyManagerListApi(APIView):
-    @extend_schema(
-        operation_id="listKeyManagers",
-        responses={200: KeyManagerListOutputSerializer, **error_responses(401)},
-        tags=["Key Managers"],
-    )
-    def get(self, request):
-        items = []
-        for km in selectors.key_managers_enabled():
-            try:
-                adapter = adapter_for(km)
-            except KeyManagerError:
-                # A key manager whose adapter is not installed: list what its row says.
-                adapter = KeyManagerAdapter(km)
-            endpoints = adapter.endpoints()
-            items.append(
-                {
-                    "id": str(km.pk),
-                    "name": km.name,
-                    "displayName": km.display_name or km.name,
-                    "type": km.type,
-                    "description": km.description,
-                    "enabled": km.enabled,
-                    "availableGrantTypes": adapter.available_grant_types(),
-                    "tokenEndpoint": endpoints.get("token", ""),
-                    "revokeEndpoint": endpoints.get("revoke", ""),
-                    "userInfoEndpoint": endpoints.get("userinfo", ""),
-                    "enableTokenGeneration": km.enable_token_generation,
-                    "enableOAuthAppCreation": km.enable_oauth_app_creation,
-                    "enableMapOAuthConsumerApps": km.enable_map_oauth_consumer_apps,
-                    "applicationConfiguration": adapter.application_configuration(),
-                }
-            )
-        return Response({"count": len(items), "list": items})
-
-
-class ScopeListApi(APIView):
-    @extend_schema(
-        operation_id="listScopes",
-        responses={200: ScopeListOutputSerializer, **error_responses(401)},
-        tags=["Scopes"],
-    )
-    def get(self, request):
-        # Unrestricted scopes, and the restricted ones granted to the caller's applications.
-        scopes = list(selectors.scopes_for_user(user=request.user))
-        return Response({"count": len(scopes), "list": ScopeOutputSerializer(scopes, many=True).data})

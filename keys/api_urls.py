@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from keys import api
+from keys import api, api_catalogue
 
 APP = "applications/<uuid:application_id>/"
 KEY = APP + "oauth-keys/<uuid:key_mapping_id>"
@@ -15,6 +15,6 @@ urlpatterns = [
     path(KEY + "/regenerate-secret", api.RegenerateSecretApi.as_view(), name="api_regenerate_secret"),
     path(KEY + "/clean-up", api.CleanUpApi.as_view(), name="api_clean_up"),
     path(KEY + "/generate-token", api.GenerateTokenApi.as_view(), name="api_generate_token"),
-    path("key-managers", api.KeyManagerListApi.as_view(), name="api_key_managers"),
-    path("scopes", api.ScopeListApi.as_view(), name="api_scopes"),
+    path("key-managers", api_catalogue.KeyManagerListApi.as_view(), name="api_key_managers"),
+    path("scopes", api_catalogue.ScopeListApi.as_view(), name="api_scopes"),
 ]

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from keymanagers.base import ClientConfig, KeyManagerAdapter
+from keymanagers.base import EXPIRY_DEFAULTS, ClientConfig, KeyManagerAdapter
 from keymanagers.callbacks import pattern_problem
 from keymanagers.models import REDIRECT_GRANT_TYPES, GrantType
 
@@ -24,12 +24,6 @@ EXPIRY_FIELDS = (
     "refresh_token_expiry_time",
     "id_token_expiry_time",
 )
-EXPIRY_DEFAULTS = {
-    "application_access_token_expiry_time": 3600,
-    "user_access_token_expiry_time": 3600,
-    "refresh_token_expiry_time": 86400,
-    "id_token_expiry_time": 3600,
-}
 FLAG_FIELDS = ("pkce_mandatory", "pkce_support_plain", "bypass_client_credentials")
 # The database columns are 32-bit integers.
 MAX_SECONDS = 2**31 - 1
@@ -55,10 +49,10 @@ class KeyConfig:
 
     grant_types: list[str]
     callback_url: str = ""
-    application_access_token_expiry_time: int = 3600
-    user_access_token_expiry_time: int = 3600
-    refresh_token_expiry_time: int = 86400
-    id_token_expiry_time: int = 3600
+    application_access_token_expiry_time: int = EXPIRY_DEFAULTS["application_access_token_expiry_time"]
+    user_access_token_expiry_time: int = EXPIRY_DEFAULTS["user_access_token_expiry_time"]
+    refresh_token_expiry_time: int = EXPIRY_DEFAULTS["refresh_token_expiry_time"]
+    id_token_expiry_time: int = EXPIRY_DEFAULTS["id_token_expiry_time"]
     pkce_mandatory: bool = False
     pkce_support_plain: bool = False
     bypass_client_credentials: bool = False

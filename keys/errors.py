@@ -1,4 +1,4 @@
-"""Errors the keys services raise, with the HTTP status the REST API answers them with.
+"""Errors the keys services raise: the keys branch of the portal's error family (``portal.errors``).
 
 Key-manager failures are ``keymanagers.base.KeyManagerError`` (502) and bad input is Django's
 ``ValidationError`` (400); these cover the portal's own refusals.
@@ -6,19 +6,12 @@ Key-manager failures are ``keymanagers.base.KeyManagerError`` (502) and bad inpu
 
 from __future__ import annotations
 
+from portal.errors import PortalError
 
-class KeysError(Exception):
+
+class KeysError(PortalError):
     """A request the portal refuses: ``message`` is short (the status's title unless given),
-    ``description`` says what to do. ``status`` is what the REST API answers with."""
-
-    status = 400
-    title = "Bad Request"
-    code = "invalid"
-
-    def __init__(self, description: str, *, message: str = ""):
-        self.description = description
-        self.message = message or self.title
-        super().__init__(description)
+    ``description`` says what to do. ``status`` is what pages and the REST API answer with."""
 
 
 class KeysConflict(KeysError):
@@ -26,6 +19,7 @@ class KeysConflict(KeysError):
 
     status = 409
     title = "Conflict"
+    code = "conflict"
 
 
 class KeysPartiallyCreated(KeysError):
@@ -33,6 +27,7 @@ class KeysPartiallyCreated(KeysError):
 
     status = 502
     title = "Bad Gateway"
+    code = "partially_created"
 
 
 class KeysNotSaved(KeysError):
@@ -40,3 +35,4 @@ class KeysNotSaved(KeysError):
 
     status = 500
     title = "Internal Server Error"
+    code = "not_saved"

@@ -6,8 +6,6 @@ and the services, whose field messages the forms put next to the right field.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -23,8 +21,13 @@ from keys.config import (
     grant_type_label,
     unsupported_fields,
 )
-from keys.secret_services import MAX_EXPIRY_DAYS
-from keys.services import DESCRIPTION_MAX_LENGTH
+from keys.secrets.rules import (
+    DEFAULT_EXPIRY_CHOICE,
+    DESCRIPTION_MAX_LENGTH,
+    EXPIRY_CHOICES,
+    MAX_EXPIRY_DAYS,
+    expiry_from_choice,
+)
 
 # Short, under the fieldset legend "Token expiry times (seconds)": long labels wrap to two lines
 # in a narrow column and push their inputs out of line with the others.
@@ -34,14 +37,6 @@ EXPIRY_LABELS = {
     "refresh_token_expiry_time": "Refresh token",
     "id_token_expiry_time": "ID token",
 }
-SECRET_EXPIRY_CHOICES = [
-    ("30", "30 days"),
-    ("60", "60 days"),
-    ("90", "90 days"),
-    ("180", "180 days"),
-    ("never", "Never expires"),
-    ("custom", "Custom"),
-]
 # Ticked on a fresh form: what most server-to-server applications need, nothing that needs a callback.
 DEFAULT_GRANT_TYPES = (GrantType.CLIENT_CREDENTIALS, GrantType.REFRESH_TOKEN)
 
@@ -189,7 +184,9 @@ class GenerateKeysForm(KeyConfigForm):
     secret_description = forms.CharField(
         label="Secret description", required=False, max_length=DESCRIPTION_MAX_LENGTH
     )
-    secret_expiry = forms.ChoiceField(label="Secret expires in", choices=SECRET_EXPIRY_CHOICES, initial="90")
+    secret_expiry = forms.ChoiceField(
+        label="Secret expires in", choices=EXPIRY_CHOICES, initial=DEFAULT_EXPIRY_CHOICE
+    )
     secret_expiry_days = forms.IntegerField(
         label="Custom expiry (days)", required=False, min_value=1, max_value=MAX_EXPIRY_DAYS
     )
@@ -224,11 +221,9 @@ class GenerateKeysForm(KeyConfigForm):
     def secret_expires_at(self):
         if not self.multiple_secrets:
             return None
-        choice = self.cleaned_data["secret_expiry"]
-        if choice == "never":
-            return None
-        days = self.cleaned_data["secret_expiry_days"] if choice == "custom" else int(choice)
-        return timezone.now() + timedelta(days=days)
+        return expiry_from_choice(
+            self.cleaned_data["secret_expiry"], self.cleaned_data["secret_expiry_days"], now=timezone.now()
+        )
 
 
 class MapKeysForm(NoColonLabels, forms.Form):

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from keymanagers.base import EXPIRY_DEFAULTS
 from portal import crypto
 
 
@@ -42,10 +43,14 @@ class ApplicationKey(models.Model):
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.CREATED)
 
     # Seconds; a negative value means never expires.
-    application_access_token_expiry_time = models.IntegerField(default=3600)
-    user_access_token_expiry_time = models.IntegerField(default=3600)
-    refresh_token_expiry_time = models.IntegerField(default=86400)
-    id_token_expiry_time = models.IntegerField(default=3600)
+    application_access_token_expiry_time = models.IntegerField(
+        default=EXPIRY_DEFAULTS["application_access_token_expiry_time"]
+    )
+    user_access_token_expiry_time = models.IntegerField(
+        default=EXPIRY_DEFAULTS["user_access_token_expiry_time"]
+    )
+    refresh_token_expiry_time = models.IntegerField(default=EXPIRY_DEFAULTS["refresh_token_expiry_time"])
+    id_token_expiry_time = models.IntegerField(default=EXPIRY_DEFAULTS["id_token_expiry_time"])
     pkce_mandatory = models.BooleanField(default=False)
     pkce_support_plain = models.BooleanField(default=False)
     bypass_client_credentials = models.BooleanField(default=False, verbose_name="public client")

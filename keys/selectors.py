@@ -1,7 +1,7 @@
 """Reads on keys: key managers offered to developers, an application's keys, scopes.
 
 Every key lookup goes through an application the caller already got from
-``portal.selectors.application_get`` (owner-scoped), so someone else's key is a 404 here too.
+``portal.applications.selectors.application_get`` (owner-scoped), so someone else's key is a 404 here too.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import uuid
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from keymanagers.hooks import ScopeRow
 from keymanagers.models import KeyManager
 from keys.models import ApplicationKey, ConsumerSecret, KeyType, Scope
+from portal.applications.selectors import application_get
 
 ENVIRONMENTS = {"production": KeyType.PRODUCTION, "sandbox": KeyType.SANDBOX}
-#: Set in a key's adapter state while ``keys.secret_services`` keeps its client disabled at the key
+#: Set in a key's adapter state while ``keys.secrets.services`` keeps its client disabled at the key
 #: manager because every secret expired (Okta would not delete the last one).
 CLIENT_DISABLED_FOR_EXPIRY = "deactivated_for_expiry"
 
@@ -62,6 +64,18 @@ def key_get(*, application, key_id) -> ApplicationKey:
     return key
 
 
+def key_for_user(*, user, application_id, key_id, env: str | None = None) -> ApplicationKey:
+    """The user's key of this application (and of this environment, where the URL names one), or
+    Http404: the one owner-scoped key lookup of the pages and the REST API."""
+    application = application_get(user=user, application_id=application_id)
+    key_type = key_type_for_env(env) if env is not None else None
+    key = key_get(application=application, key_id=key_id)
+    if key_type is not None and key.key_type != key_type:
+        raise Http404("No such key")
+    key.application = application  # already loaded (with its owner): saves a query later
+    return key
+
+
 def key_find(*, application, key_type: str, key_manager) -> ApplicationKey | None:
     """The key for this application, environment and key manager, if there is one."""
     return _with_details(
@@ -93,3 +107,22 @@ def key_client_disabled_for_expiry(key: ApplicationKey) -> bool:
     """Whether the key's client is disabled at its key manager because all its secrets expired.
     Read from the key's own row (its adapter state): no query."""
     return bool(key.get_remote_state().get(CLIENT_DISABLED_FOR_EXPIRY))
+
+
+def scope_rows(names: set[str] | None) -> list[ScopeRow]:
+    """The scope catalogue as the resident server reads it (``keymanagers.hooks.scope_catalogue``):
+    the defined scopes among ``names``, or every one for None, in one query."""
+    rows = Scope.objects.all() if names is None else Scope.objects.filter(name__in=names)
+    return [ScopeRow(*row) for row in rows.values_list("name", "display_name", "description", "restricted")]
+
+
+def resident_client_holder(client_id: str) -> str | None:
+    """Which key holds this resident client (``keymanagers.hooks.client_holder``), or None."""
+    key = (
+        ApplicationKey.objects.filter(consumer_key=client_id, key_manager__type=KeyManager.Type.RESIDENT)
+        .select_related("application")
+        .first()
+    )
+    if key is None:
+        return None
+    return f"{key.get_key_type_display()} key of the application “{key.application}”"

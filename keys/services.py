@@ -11,10 +11,7 @@ The adapter's state (``ref.state``) is saved after every call that may have chan
 
 from __future__ import annotations
 
-import copy
-import hmac
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,29 +22,35 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from keymanagers.base import (
-    ClientRef,
-    KeyManagerAdapter,
     KeyManagerError,
     SecretInfo,
     TokenResult,
     adapter_for,
 )
 from keymanagers.models import GrantType, KeyManager
-from keys.config import KeyConfig, clean_key_config, config_from_key, parse_seconds
-from keys.errors import KeysConflict, KeysError, KeysNotSaved, KeysPartiallyCreated
-from keys.models import ApplicationKey, ConsumerSecret, KeyType
-from keys.secret_services import MAX_EXPIRY_DAYS, client_enable_after_new_secret, secret_expiry_too_far
+from keys.compensation import compensate, insert_key, refuse_client_in_use
+from keys.config import clean_key_config
+from keys.errors import KeysConflict, KeysError
+from keys.models import ApplicationKey, ConsumerSecret
+from keys.remote import audit_failure, remote_call
+from keys.rules import (
+    CLIENT_IN_USE,
+    check_key_type,
+    clean_scopes,
+    clean_validity,
+    client_in_use,
+    conflict_for,
+    ensure_no_key,
+    km_label,
+    require_complete,
+    require_enabled,
+)
+from keys.secrets.rules import DESCRIPTION_MAX_LENGTH, MAX_EXPIRY_DAYS, secret_expiry_too_far
+from keys.secrets.services import client_enable_after_new_secret
 from portal import crypto
 from portal.audit import audit
-from portal.models import AuditEvent
 
 logger = logging.getLogger(__name__)
-
-FAILURE = AuditEvent.Outcome.FAILURE
-DESCRIPTION_MAX_LENGTH = 1024
-CLIENT_IN_USE = "These OAuth keys are already used by an application in the portal."
-# RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 @dataclass
@@ -71,99 +74,8 @@ class UpdatedKeys:
 # -- small helpers ---------------------------------------------------------------------------------
 
 
-def _label(key_manager: KeyManager) -> str:
-    return key_manager.display_name or key_manager.name
-
-
 def _user(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _require_enabled(key_manager: KeyManager) -> None:
-    if not key_manager.enabled:
-        raise KeysError(
-            f"The key manager {_label(key_manager)} is disabled; ask an administrator to enable it."
-        )
-
-
-def _require_complete(key: ApplicationKey) -> None:
-    if key.key_state == ApplicationKey.State.PARTIALLY_CREATED:
-        raise KeysError("Keys are partially created: clean them up first, then generate them again.")
-
-
-def _ref(key: ApplicationKey) -> ClientRef:
-    return ClientRef(key.consumer_key, key.get_remote_state())
-
-
-def _save_state(key: ApplicationKey, ref: ClientRef) -> None:
-    """Keep what the adapter learnt (a rotated registration access token, …), success or not."""
-    if ref.state == key.get_remote_state():
-        return
-    key.set_remote_state(ref.state)
-    ApplicationKey.objects.filter(pk=key.pk).update(
-        remote_state_encrypted=key.remote_state_encrypted, updated_at=timezone.now()
-    )
-
-
-def _ensure_no_key(*, application, key_type: str, key_manager: KeyManager) -> None:
-    if ApplicationKey.objects.filter(
-        application=application, key_type=key_type, key_manager=key_manager
-    ).exists():
-        raise KeysConflict(_already_exists(key_type, key_manager))
-
-
-def _already_exists(key_type: str, key_manager: KeyManager) -> str:
-    return (
-        f"Keys already exist for this application's {KeyType(key_type).label} environment at "
-        f"{_label(key_manager)}. Remove them first to generate new ones."
-    )
-
-
-def _client_in_use(key_manager: KeyManager, consumer_key: str) -> bool:
-    """Whether a key row already holds this client (the ``one_key_per_client`` constraint)."""
-    return (
-        bool(consumer_key)
-        and ApplicationKey.objects.filter(key_manager=key_manager, consumer_key=consumer_key).exists()
-    )
-
-
-def _conflict(key_type: str, key_manager: KeyManager, consumer_key: str) -> KeysConflict:
-    """Which unique constraint a failed insert of a key hit, as the refusal a developer can act on."""
-    if _client_in_use(key_manager, consumer_key):
-        return KeysConflict(CLIENT_IN_USE)
-    return KeysConflict(_already_exists(key_type, key_manager))
-
-
-def _check_key_type(key_type: str) -> str:
-    if key_type not in KeyType.values:
-        raise ValidationError({"key_type": [f"Choose one of: {', '.join(KeyType.values)}."]})
-    return key_type
-
-
-def clean_scopes(scopes: Iterable[str] | None) -> list[str]:
-    """Scope names as the token request will carry them (the key manager decides which it grants)."""
-    if scopes is None:
-        return []
-    if isinstance(scopes, str) or not isinstance(scopes, Iterable):
-        raise ValidationError({"scopes": ["Give the scopes as a list of names."]})
-    cleaned = []
-    for scope in scopes:
-        if not isinstance(scope, str) or not _SCOPE_TOKEN.fullmatch(scope):
-            raise ValidationError({"scopes": [f"“{scope}” is not a valid scope name."]})
-        cleaned.append(scope)
-    return list(dict.fromkeys(cleaned))
-
-
-def clean_validity(value: Any, field: str = "validity_period") -> int | None:
-    """Token validity in seconds; None = the key's own setting; negative = never expires."""
-    if value is None or value == "":
-        return None
-    try:
-        return parse_seconds(value)
-    except ValueError:
-        raise ValidationError(
-            {field: ["Enter a whole number of seconds other than 0 (a negative number means never expires)."]}
-        ) from None
 
 
 def _clean_secret_fields(description: str, expires_at: datetime | None) -> str:
@@ -196,20 +108,6 @@ def _store_secret(
     )
 
 
-def _insert_key(application, key_type, key_manager, ref: ClientRef, **fields) -> ApplicationKey:
-    """A new key row for the client ``ref`` names, with the adapter's state (encrypted)."""
-    key = ApplicationKey(
-        application=application,
-        key_type=key_type,
-        key_manager=key_manager,
-        consumer_key=ref.client_id,
-        **fields,
-    )
-    key.set_remote_state(ref.state)
-    key.save(force_insert=True)
-    return key
-
-
 def stored_secret_value(key: ApplicationKey) -> str:
     """The secret the portal may read back (single-secret mode only), or ""."""
     if key.key_manager.multiple_secrets_enabled:
@@ -224,32 +122,6 @@ def stored_secret_value(key: ApplicationKey) -> str:
                 logger.warning("Consumer secret %s of key %s cannot be decrypted", secret.pk, key.pk)
                 return ""
     return ""
-
-
-def _secret_matches(key: ApplicationKey, value: str) -> bool | None:
-    """Whether ``value`` is a live secret of ``key``; None when the portal knows no secret to check."""
-    now = timezone.now()
-    # A row with an empty hash is a secret being created right now (a reservation): not a candidate.
-    known = [s for s in key.secrets.all() if s.secret_hash]
-    if not known:
-        return None
-    digest = crypto.keyed_hash(value)
-    live = [s.secret_hash for s in known if not s.is_expired(now)]
-    # Compare with every candidate (no early exit) so timing says nothing about which one matched.
-    results = [hmac.compare_digest(digest, candidate) for candidate in live]
-    return any(results)
-
-
-def _failure(actor, action: str, *, application=None, key=None, error: Exception, **detail) -> None:
-    audit(
-        actor=actor,
-        action=action,
-        application=application,
-        key=key,
-        outcome=FAILURE,
-        error=str(error)[:500],
-        **detail,
-    )
 
 
 # -- generate ---------------------------------------------------------------------------------------
@@ -269,11 +141,11 @@ def keys_generate(
 ) -> GeneratedKeys:
     """Create the client at the key manager, store the key and its first secret, and (with Client
     Credentials, where the key manager allows it) get an access token."""
-    _check_key_type(key_type)
-    _require_enabled(key_manager)
+    check_key_type(key_type)
+    require_enabled(key_manager)
     if not key_manager.enable_oauth_app_creation:
         raise KeysError(
-            f"{_label(key_manager)} does not allow creating OAuth applications from the portal; "
+            f"{km_label(key_manager)} does not allow creating OAuth applications from the portal; "
             "use Provide Existing OAuth Keys instead."
         )
     adapter = adapter_for(key_manager)
@@ -282,7 +154,7 @@ def keys_generate(
     multiple = key_manager.multiple_secrets_enabled
     description = _clean_secret_fields(secret_description, secret_expires_at) if multiple else ""
     validity = clean_validity(validity_time, "validity_time")
-    _ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
+    ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
 
     try:
         registered = adapter.register_client(
@@ -290,7 +162,7 @@ def keys_generate(
             secret_expires_at=secret_expires_at if multiple else None,
         )
     except KeyManagerError as exc:
-        _failure(
+        audit_failure(
             actor,
             "keys.generate",
             application=application,
@@ -302,8 +174,8 @@ def keys_generate(
 
     ref = registered.ref
     info = registered.secret
-    if _client_in_use(key_manager, ref.client_id):
-        _refuse_client_in_use(actor, application, key_type, key_manager, None)
+    if client_in_use(key_manager, ref.client_id):
+        refuse_client_in_use(actor, application, key_type, key_manager, None)
     wants_token = (
         GrantType.CLIENT_CREDENTIALS in cfg.grant_types
         and key_manager.enable_token_generation
@@ -316,7 +188,7 @@ def keys_generate(
                 ref, client_secret=info.value, scopes=scopes, validity_period=validity
             )
         with transaction.atomic():
-            key = _insert_key(application, key_type, key_manager, ref, **cfg.model_fields())
+            key = insert_key(application, key_type, key_manager, ref, **cfg.model_fields())
             secret = _store_secret(key, info, description=description, actor=actor) if info else None
             audit(
                 actor=actor,
@@ -330,9 +202,9 @@ def keys_generate(
                 token_issued=token is not None,
             )
     except Exception as exc:
-        if isinstance(exc, IntegrityError) and _client_in_use(key_manager, ref.client_id):
-            _refuse_client_in_use(actor, application, key_type, key_manager, exc)
-        _compensate(
+        if isinstance(exc, IntegrityError) and client_in_use(key_manager, ref.client_id):
+            refuse_client_in_use(actor, application, key_type, key_manager, exc)
+        compensate(
             adapter,
             ref,
             exc,
@@ -345,102 +217,6 @@ def keys_generate(
         raise  # _compensate raises; this keeps linters and readers sure of it
 
     return GeneratedKeys(key=key, consumer_secret=info.value if info else "", secret=secret, token=token)
-
-
-def _refuse_client_in_use(actor, application, key_type, key_manager, exc: Exception | None) -> None:
-    """The key manager handed out a client that another key already holds. It is that key's client,
-    so deleting it "to clean up" would break the other application: save nothing, delete nothing."""
-    conflict = KeysConflict(CLIENT_IN_USE)
-    _failure(
-        actor,
-        "keys.generate",
-        application=application,
-        error=conflict,
-        key_type=key_type,
-        key_manager=key_manager.name,
-        client_in_use=True,
-    )
-    raise conflict from exc
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, KeyManagerError):
-        return str(exc)
-    if isinstance(exc, IntegrityError):
-        return "saving the keys in the portal failed: they were created at the same time by another request"
-    return "saving the keys in the portal failed"
-
-
-def _compensate(
-    adapter: KeyManagerAdapter,
-    ref: ClientRef,
-    exc: Exception,
-    *,
-    application,
-    key_type: str,
-    key_manager: KeyManager,
-    cfg: KeyConfig,
-    actor,
-) -> None:
-    """A step after the remote client was created failed: delete the client again, or record the
-    half-made key for Clean up. Always raises."""
-    if not isinstance(exc, KeyManagerError):
-        logger.exception("Saving keys failed after %s created client %s", _label(key_manager), ref.client_id)
-    reason = _describe(exc)
-    try:
-        adapter.delete_client(ref)
-    except KeyManagerError as cleanup_exc:
-        reason = f"{reason}; removing the client at {_label(key_manager)} again also failed: {cleanup_exc}"
-        key = _save_partial(application, key_type, key_manager, cfg, ref, reason)
-        _failure(
-            actor,
-            "keys.generate",
-            application=application,
-            key=key,
-            error=exc,
-            key_type=key_type,
-            key_manager=key_manager.name,
-            partially_created=True,
-        )
-        raise KeysPartiallyCreated(
-            f"Keys are partially created: {reason}. Use Clean up to remove them."
-        ) from exc
-    _failure(
-        actor,
-        "keys.generate",
-        application=application,
-        error=exc,
-        key_type=key_type,
-        key_manager=key_manager.name,
-        client_removed=True,
-    )
-    if isinstance(exc, IntegrityError):
-        raise KeysConflict(_already_exists(key_type, key_manager)) from exc
-    if isinstance(exc, KeyManagerError):
-        raise exc
-    raise KeysNotSaved(
-        f"{reason}; the client at {_label(key_manager)} was removed again. Try again."
-    ) from exc
-
-
-def _save_partial(application, key_type, key_manager, cfg: KeyConfig, ref: ClientRef, reason: str):
-    try:
-        with transaction.atomic():
-            return _insert_key(
-                application,
-                key_type,
-                key_manager,
-                ref,
-                key_state=ApplicationKey.State.PARTIALLY_CREATED,
-                failure_reason=reason,
-                **cfg.model_fields(),
-            )
-    except Exception:
-        # Nowhere left to record it: the log line is what an operator cleans up from.
-        logger.exception(
-            "Could not record partially created client %s at %s", ref.client_id, _label(key_manager)
-        )
-        return None
 
 
 # -- map existing ----------------------------------------------------------------------------------
@@ -456,10 +232,10 @@ def keys_map(
     actor,
 ) -> ApplicationKey:
     """Provide Existing OAuth Keys: adopt a client that already exists at the key manager."""
-    _check_key_type(key_type)
-    _require_enabled(key_manager)
+    check_key_type(key_type)
+    require_enabled(key_manager)
     if not key_manager.enable_map_oauth_consumer_apps:
-        raise KeysError(f"{_label(key_manager)} does not allow providing existing OAuth keys.")
+        raise KeysError(f"{km_label(key_manager)} does not allow providing existing OAuth keys.")
     consumer_key = (consumer_key or "").strip()
     consumer_secret = (consumer_secret or "").strip()
     errors = {}
@@ -471,15 +247,15 @@ def keys_map(
         errors["consumer_secret"] = ["Enter the consumer secret."]
     if errors:
         raise ValidationError(errors)
-    _ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
-    if _client_in_use(key_manager, consumer_key):
+    ensure_no_key(application=application, key_type=key_type, key_manager=key_manager)
+    if client_in_use(key_manager, consumer_key):
         raise KeysConflict(CLIENT_IN_USE)
 
     adapter = adapter_for(key_manager)
     try:
         registered = adapter.map_client(consumer_key, consumer_secret)
     except KeyManagerError as exc:
-        _failure(
+        audit_failure(
             actor,
             "keys.map",
             application=application,
@@ -491,7 +267,7 @@ def keys_map(
     info = registered.secret or SecretInfo(value=consumer_secret)
     try:
         with transaction.atomic():
-            key = _insert_key(
+            key = insert_key(
                 application,
                 key_type,
                 key_manager,
@@ -513,8 +289,8 @@ def keys_map(
     except IntegrityError as exc:
         # Another request saved this client, or keys for this environment, since the checks
         # above. Nothing was created remotely, so there is nothing to undo there.
-        conflict = _conflict(key_type, key_manager, registered.ref.client_id)
-        _failure(
+        conflict = conflict_for(key_type, key_manager, registered.ref.client_id)
+        audit_failure(
             actor,
             "keys.map",
             application=application,
@@ -541,19 +317,14 @@ def keys_update(
     """
     key_manager = key.key_manager
     if not _admin_sync:
-        _require_enabled(key_manager)
-    _require_complete(key)
+        require_enabled(key_manager)
+    require_complete(key)
     adapter = adapter_for(key_manager)
     cfg = clean_key_config(config, adapter=adapter)
-    ref = _ref(key)
-    try:
+    with remote_call(key, actor=actor, action="keys.update", application=key.application_id) as ref:
         rotated = adapter.update_client(
             ref, cfg.client_config(application=key.application, key_type=key.key_type)
         )
-    except KeyManagerError as exc:
-        _save_state(key, ref)
-        _failure(actor, "keys.update", application=key.application_id, key=key, error=exc)
-        raise
     with transaction.atomic():
         for name, value in cfg.model_fields().items():
             setattr(key, name, value)
@@ -574,137 +345,11 @@ def keys_update(
     return UpdatedKeys(key=key, consumer_secret=rotated.value if rotated is not None else None)
 
 
-# -- the application's token type ------------------------------------------------------------------
-
-
-def _token_type_keys(application) -> list[ApplicationKey]:
-    keys = application.keys.select_related("key_manager").order_by("key_type", "key_manager__order")
-    return [
-        key
-        for key in keys
-        # External servers choose their token format themselves: updating a client there would
-        # change nothing, and could rotate its secret (RFC 7592 servers, Okta) or be refused.
-        if adapter_for(key.key_manager).honours_token_type
-        # A half-made key issues no tokens; Clean up removes it.
-        and key.key_state == ApplicationKey.State.COMPLETED
-    ]
-
-
-def _apply_token_type(key: ApplicationKey, application, actor) -> None:
-    """Update ``key``'s client with its current configuration and ``application``'s token type."""
-    key.application = application
-    try:
-        keys_update(key=key, config=config_from_key(key), actor=actor)
-    except ValidationError as exc:
-        # The stored configuration no longer passes today's rules (an admin narrowed the grant
-        # types, …): say which keys, since the developer did not touch them in this request.
-        raise KeysError(
-            f"The {key.get_key_type_display()} keys at {_label(key.key_manager)} could not take the new "
-            f"token type: {' '.join(exc.messages)} Update their Key Configurations first."
-        ) from exc
-
-
-def keys_apply_token_type(*, application, token_type: str, actor) -> int:
-    """Give every client of ``application`` the token type ``token_type``; returns how many changed.
-
-    Called before the application is saved with its new token type. All or nothing: when a key
-    cannot be updated, the keys already updated get the application's current token type back
-    and the error propagates (``KeyManagerError``, or ``KeysError`` for a disabled key manager or a
-    configuration that no longer passes). If putting a key back fails too, the error says so.
-    """
-    keys = _token_type_keys(application)
-    for key in keys:
-        _require_enabled(key.key_manager)
-    target = copy.copy(application)
-    target.token_type = token_type
-    done: list[ApplicationKey] = []
-    for key in keys:
-        try:
-            _apply_token_type(key, target, actor)
-        except (KeyManagerError, KeysError) as exc:
-            not_restored = _restore_token_type(done, application, actor)
-            if not not_restored:
-                raise
-            detail = (
-                f"; putting the token type {application.token_type} back on the keys already changed "
-                f"also failed: {'; '.join(not_restored)}"
-            )
-            if isinstance(exc, KeyManagerError):
-                raise KeyManagerError(
-                    exc.key_manager, exc.step, exc.message + detail, status=exc.status
-                ) from exc
-            raise KeysError(exc.description + detail) from exc
-        done.append(key)
-    return len(done)
-
-
-def _restore_token_type(keys: list[ApplicationKey], application, actor) -> list[str]:
-    """Put ``application``'s token type back on ``keys``; returns what could not be restored."""
-    failures = []
-    for key in keys:
-        try:
-            _apply_token_type(key, application, actor)
-        except (KeyManagerError, KeysError) as exc:
-            logger.warning("Could not restore the token type of key %s: %s", key.pk, exc)
-            failures.append(f"{key.get_key_type_display()} keys at {_label(key.key_manager)}: {exc}")
-    return failures
-
-
-# -- restricted scopes -----------------------------------------------------------------------------
-
-
-@dataclass
-class ScopesSynced:
-    """What ``scopes_sync`` did: how many keys took the new grants, and what failed (for the admin)."""
-
-    updated: int
-    failures: list[str]
-
-
-def scopes_sync(*, applications: Iterable, actor=None) -> ScopesSynced:
-    """Give the clients of ``applications`` their current restricted-scope grants.
-
-    Called after an admin changed a scope's ``restricted`` flag, name or applications. Only key
-    managers that enforce the grants themselves (``honours_scope_grants``) are updated; each key
-    gets its own stored configuration again (``keys_update``), which now carries the grants. A key
-    that fails does not stop the others: its failure is returned, and its client keeps its old
-    grants until the next sync.
-    """
-    ids = {getattr(app, "pk", app) for app in applications}
-    ids.discard(None)
-    keys = (
-        ApplicationKey.objects.filter(application_id__in=ids, key_state=ApplicationKey.State.COMPLETED)
-        .select_related("key_manager", "application__owner")
-        .order_by("application__name", "key_type", "key_manager__order")
-    )
-    updated, failures = 0, []
-    for key in keys:
-        try:
-            if not adapter_for(key.key_manager).honours_scope_grants:
-                continue
-            keys_update(key=key, config=config_from_key(key), actor=actor, _admin_sync=True)
-        except (KeyManagerError, KeysError, ValidationError) as exc:
-            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-            logger.warning("Could not give key %s its scope grants: %s", key.pk, " ".join(messages))
-            failures.append(
-                f"{key.application.name} ({key.get_key_type_display()} keys at {_label(key.key_manager)}): "
-                f"{' '.join(messages)}"
-            )
-            continue
-        updated += 1
-    return ScopesSynced(updated=updated, failures=failures)
-
-
 def _remove(key: ApplicationKey, actor, action: str) -> None:
     # A mapped client was made by someone else, outside the portal: forgetting it is all we do.
     if key.mode == ApplicationKey.Mode.CREATED and key.consumer_key:
-        ref = _ref(key)
-        try:
+        with remote_call(key, actor=actor, action=action, application=key.application_id) as ref:
             adapter_for(key.key_manager).delete_client(ref)
-        except KeyManagerError as exc:
-            _save_state(key, ref)
-            _failure(actor, action, application=key.application_id, key=key, error=exc)
-            raise
     with transaction.atomic():
         audit(
             actor=actor,
@@ -746,20 +391,17 @@ def keys_delete_all(*, application, actor=None) -> None:
 def secret_regenerate(*, key: ApplicationKey, actor) -> str:
     """Replace the key's secret (single-secret mode); returns the new value, to be shown once."""
     key_manager = key.key_manager
-    _require_enabled(key_manager)
-    _require_complete(key)
+    require_enabled(key_manager)
+    require_complete(key)
     if key_manager.multiple_secrets_enabled:
         raise KeysError(
-            f"{_label(key_manager)} keeps several secrets per key: create a new secret, then delete "
+            f"{km_label(key_manager)} keeps several secrets per key: create a new secret, then delete "
             "the old one (generate-secret and revoke-secret in the API)."
         )
-    ref = _ref(key)
-    try:
+    with remote_call(
+        key, actor=actor, action="keys.secret_regenerate", application=key.application_id
+    ) as ref:
         info = adapter_for(key_manager).regenerate_secret(ref)
-    except KeyManagerError as exc:
-        _save_state(key, ref)
-        _failure(actor, "keys.secret_regenerate", application=key.application_id, key=key, error=exc)
-        raise
     with transaction.atomic():
         # Serialise with other writers of this key's secrets for the short local part.
         ApplicationKey.objects.select_for_update().filter(pk=key.pk).first()
@@ -778,71 +420,3 @@ def secret_regenerate(*, key: ApplicationKey, actor) -> str:
     # fails, the key keeps its warning on the page and the failure is in the audit log.
     client_enable_after_new_secret(key=key, actor=actor)
     return info.value
-
-
-def token_generate(
-    *,
-    key: ApplicationKey,
-    consumer_secret: str = "",
-    scopes: Iterable[str] = (),
-    validity_period: Any = None,
-    revoke_previous: bool | str = False,
-    actor,
-    grant_type: str = GrantType.CLIENT_CREDENTIALS,
-) -> TokenResult:
-    """Generate Access Token: a client_credentials token for the key, shown once.
-
-    ``revoke_previous`` is True to revoke the client's earlier tokens first, or one token to revoke.
-    """
-    key_manager = key.key_manager
-    _require_enabled(key_manager)
-    if not key_manager.enable_token_generation:
-        raise KeysError(f"{_label(key_manager)} does not allow generating access tokens from the portal.")
-    _require_complete(key)
-    grant_type = grant_type or GrantType.CLIENT_CREDENTIALS
-    if grant_type != GrantType.CLIENT_CREDENTIALS:
-        raise ValidationError({"grant_type": ["Only client_credentials tokens can be generated here."]})
-    if grant_type not in (key.supported_grant_types or []):
-        raise KeysError(
-            "The Client Credentials grant type is not enabled for these keys: tick it under "
-            "Key Configurations and update the keys first."
-        )
-    scopes = clean_scopes(scopes)
-    validity = clean_validity(validity_period)
-    secret = (consumer_secret or "").strip() or stored_secret_value(key)
-    if not secret:
-        raise ValidationError({"consumer_secret": ["Enter one of this key's consumer secrets."]})
-    if _secret_matches(key, secret) is False:
-        raise ValidationError(
-            {
-                "consumer_secret": [
-                    "This is not a valid consumer secret of these keys (wrong, expired or deleted)."
-                ]
-            }
-        )
-
-    adapter = adapter_for(key_manager)
-    ref = _ref(key)
-    try:
-        if revoke_previous is True:
-            adapter.revoke_client_tokens(ref)
-        elif isinstance(revoke_previous, str) and revoke_previous:
-            adapter.revoke_token(ref, revoke_previous, client_secret=secret)
-        result = adapter.issue_token(
-            ref, client_secret=secret, scopes=scopes, validity_period=validity, grant_type=grant_type
-        )
-    except KeyManagerError as exc:
-        _save_state(key, ref)
-        _failure(actor, "keys.token_generate", application=key.application_id, key=key, error=exc)
-        raise
-    _save_state(key, ref)
-    audit(
-        actor=actor,
-        action="keys.token_generate",
-        application=key.application_id,
-        key=key,
-        scopes=result.scopes,
-        validity_period=result.expires_in,
-        revoked_previous=bool(revoke_previous),
-    )
-    return result

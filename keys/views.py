@@ -17,16 +17,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from keymanagers.base import KeyManagerError, NotSupported, adapter_for
+from keymanagers.base import KeyManagerError, adapter_for
 from keymanagers.models import GrantType
-from keys import selectors, services
-from keys.errors import KeysError
+from keys import selectors, services, tokens
 from keys.forms import (
     GenerateKeysForm,
     KeyConfigForm,
@@ -36,20 +33,16 @@ from keys.forms import (
     put_errors,
 )
 from keys.models import ApplicationKey, KeyType
+from keys.secrets import selectors as secret_selectors
 from portal import crypto
-from portal.selectors import application_get
+from portal.applications.selectors import application_get
+from portal.errors import PortalError, page_error
 
 SECRETS_PANEL = "keys/secrets/_panel.html"
 
 
 def _secrets_panel(key) -> dict:
-    """Context for the secrets area's panel (multiple-secret mode), where that area is installed:
-    its template and its data, built from the key's prefetched secrets."""
-    try:
-        get_template(SECRETS_PANEL)
-        from keys import secret_selectors
-    except (TemplateDoesNotExist, ImportError):
-        return {"secrets_panel_template": None}
+    """Context for the secrets panel (multiple-secret mode), built from the key's prefetched secrets."""
     return {"secrets_panel_template": SECRETS_PANEL, "secrets_panel": secret_selectors.secrets_panel(key=key)}
 
 
@@ -73,13 +66,8 @@ def _key_manager(name: str):
 
 
 def _key(request, application_id, env, key_id):
-    application = application_get(user=request.user, application_id=application_id)
-    key_type = selectors.key_type_for_env(env)
-    key = selectors.key_get(application=application, key_id=key_id)
-    if key.key_type != key_type:
-        raise Http404("No such key")
-    key.application = application
-    return application, key
+    key = selectors.key_for_user(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    return key.application, key
 
 
 def _curl(token_endpoint: str, consumer_key: str) -> str:
@@ -92,23 +80,8 @@ def _curl(token_endpoint: str, consumer_key: str) -> str:
     )
 
 
-def error_answer(exc: Exception) -> tuple[str, int]:
-    """The message and HTTP status a page shows for a service's refusal or a key manager's failure,
-    as the REST API answers them: the portal's refusals carry their own status, a key manager that
-    cannot do something at all is the request's fault (400), any other key-manager failure 502."""
-    if isinstance(exc, KeysError):
-        return exc.description, exc.status
-    if isinstance(exc, NotSupported):
-        return str(exc), 400
-    if isinstance(exc, KeyManagerError):
-        return str(exc), 502
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages), 400
-    raise TypeError(f"not a service error: {exc!r}")
-
-
-#: What the keys services raise for a request they do not carry out.
-SERVICE_ERRORS = (ValidationError, KeysError, KeyManagerError)
+#: What the keys services raise for a request they do not carry out (``portal.errors``).
+SERVICE_ERRORS = (ValidationError, PortalError)
 
 
 def _refused(request, application, env: str, km_name: str, exc: Exception, *, form=None, **form_context):
@@ -117,7 +90,7 @@ def _refused(request, application, env: str, km_name: str, exc: Exception, *, fo
     if isinstance(exc, ValidationError) and form is not None:
         put_errors(form, exc)
         return _render(request, application, env, km_name=km_name, status=400, **form_context)
-    message, status = error_answer(exc)
+    message, status = page_error(exc)
     return _render(request, application, env, km_name=km_name, error=message, status=status)
 
 
@@ -310,7 +283,7 @@ def keys_remove(request, application_id, env, key_id):
         try:
             services.keys_delete(key=key, actor=request.user)
         except SERVICE_ERRORS as exc:
-            message, status = error_answer(exc)
+            message, status = page_error(exc)
             return render(request, "keys/confirm_remove.html", {**ctx, "error": message}, status=status)
         messages.success(request, f"{key.get_key_type_display()} keys at {key.key_manager} removed.")
         return redirect(_page_url(application, env, key.key_manager.name))
@@ -354,7 +327,7 @@ def token_generate(request, application_id, env, key_id):
             request, application, env, km_name=km, token_form=form, token_dialog_open=True, status=400
         )
     try:
-        result = services.token_generate(
+        result = tokens.token_generate(
             key=key,
             consumer_secret=form.cleaned_data.get("consumer_secret", ""),
             scopes=form.cleaned_data["scopes"],

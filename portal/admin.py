@@ -15,8 +15,9 @@ from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from portal import services
+from keymanagers.base import KeyManagerError
 from portal.accounts.forms import RateLimitedAdminAuthenticationForm
+from portal.applications import services
 from portal.models import ApiToken, Application, AuditEvent
 
 User = get_user_model()
@@ -40,8 +41,6 @@ if admin.site.is_registered(User):
 
 def _delete_applications(modeladmin, request, applications) -> int:
     """Delete through the service, so clients at key managers go too; returns how many failed."""
-    from keymanagers.base import KeyManagerError
-
     failed = 0
     for application in applications:
         try:
@@ -148,7 +147,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             # A new token type must reach the application's clients at their key managers, which
-            # the developer's edit page and API do (portal.services.application_update); a plain
+            # the developer's edit page and API do (portal.applications.services.application_update); a plain
             # admin save would not.
             fields.append("token_type")
         return fields

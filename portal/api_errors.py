@@ -1,8 +1,10 @@
 """JSON errors for the REST API, in the reference portal's shape.
 
 Every error the API returns is ``{"code": <HTTP status>, "message": <short>, "description": <detail>}``;
-validation errors add ``"error": [{"code": <reason>, "message": "<field>: <text>"}]``. The keys and
-secrets areas raise ``ApiError`` for their own 400/404/409/502 answers.
+validation errors add ``"error": [{"code": <reason>, "message": "<field>: <text>"}]``. This is the
+only DRF exception handler: the services' ``PortalError`` family and ``ValidationError`` reach it
+as they are and are answered by ``portal.errors.answer``, the mapping the pages use too.
+``ApiError`` remains for the API's own answers that no service raises (a bad query parameter).
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from keymanagers.base import KeyManagerError, NotSupported
+from portal.errors import PortalError, answer
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +56,25 @@ class ApiError(exceptions.APIException):
         self.description = description or self.message
         self.errors = errors
         super().__init__(detail=self.description)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    code = serializers.IntegerField()
+    message = serializers.CharField()
+    description = serializers.CharField()
+    error = inline_serializer(
+        "ErrorListItem",
+        fields={"code": serializers.CharField(), "message": serializers.CharField()},
+        many=True,
+        required=False,
+    )
+
+
+def documented_errors(descriptions: dict[int, str], *codes: int) -> dict:
+    """OpenAPI responses for ``codes``: the error body, with this API's description of each."""
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
 
 
 def _flatten(detail: Any, field: str = "") -> list[dict]:
@@ -100,13 +123,10 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             else "; ".join(i["message"] for i in _flatten(exc.detail))
         )
         body = error_body(code, str(detail))
-    elif isinstance(exc, NotSupported):
-        code = status.HTTP_400_BAD_REQUEST
-        body = error_body(code, str(exc))
-    elif isinstance(exc, KeyManagerError):
-        # The key manager (not the portal, not the caller) failed: a gateway error naming it.
-        code = status.HTTP_502_BAD_GATEWAY
-        body = error_body(code, str(exc))
+    elif isinstance(exc, PortalError | DjangoValidationError):
+        # The services' refusals (a failed key manager is a 502 naming it), as the pages answer them.
+        code, message, description = answer(exc)
+        body = error_body(code, description, message=message)
     else:
         # Unexpected: log it with its traceback, answer JSON without internals.
         logger.exception("Unhandled API error in %s", context.get("view").__class__.__name__)

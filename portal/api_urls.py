@@ -7,8 +7,8 @@ under the prefix into a JSON 404.
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
-from portal import api
 from portal.api_errors import api_not_found
+from portal.applications import api
 
 
 class SwaggerUIView(SpectacularSwaggerSplitView):

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -50,9 +51,20 @@ def keyed_hash(value: str) -> str:
 
 def hash_matches(value: str, stored_hash: str) -> bool:
     """Constant-time check of ``value`` against a stored ``keyed_hash``. Empty never matches."""
-    if not value or not stored_hash:
+    return matches_any(value, [stored_hash])
+
+
+def matches_any(value: str, stored_hashes: Iterable[str]) -> bool:
+    """Whether ``value`` is one of ``stored_hashes`` (``keyed_hash`` values). The hash is computed
+    once and compared in constant time with every candidate, with no early exit, so the time taken
+    does not tell which one matched. An empty value or hash never matches."""
+    if not value:
         return False
-    return hmac.compare_digest(keyed_hash(value), stored_hash)
+    digest = keyed_hash(value)
+    matched = False
+    for stored in stored_hashes:
+        matched |= bool(stored) and hmac.compare_digest(digest, stored)
+    return matched
 
 
 def encrypt(text: str) -> str:

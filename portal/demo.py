@@ -11,7 +11,7 @@ from django.db import transaction
 
 from keys.demo import load_keys_demo
 from keys.models import ApplicationKey, KeyType
-from portal import services
+from portal.applications import services
 from portal.models import Application, TokenType
 
 DEMO_USERNAME = "demo"

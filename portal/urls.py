@@ -13,9 +13,9 @@ urlpatterns = [
     path("", include("portal.web_urls")),
     path("accounts/", include("portal.accounts.urls")),
     # Secrets (multiple consumer secrets) before the general API, whose last route is a JSON 404.
-    path(API, include("keys.secret_api_urls")),
+    path(API, include("keys.secrets.api_urls")),
     path(API, include("portal.api_urls")),
     path("", include("keys.urls")),
-    path("", include("keys.secret_urls")),
+    path("", include("keys.secrets.urls")),
     path("", include("keymanagers.resident.urls")),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal import views
+from portal.applications import views
 
 urlpatterns = [
     path("", views.home, name="home"),

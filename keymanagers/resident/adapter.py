@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model, revoke_access_token
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from keymanagers.base import (
@@ -35,7 +35,7 @@ from keymanagers.base import (
     register,
 )
 from keymanagers.models import REDIRECT_GRANT_TYPES, ClientSecret, GrantType, KeyManager, OAuthClient
-from keymanagers.resident import introspection, scopes, signing, tokens
+from keymanagers.resident import introspection, lookup, scopes, signing, tokens
 from portal import crypto
 
 log = logging.getLogger(__name__)
@@ -344,14 +344,7 @@ class ResidentAdapter(KeyManagerAdapter):
     @_database_errors_as("revoke token")
     @transaction.atomic
     def revoke_token(self, ref: ClientRef, token: str, *, client_secret: str = "") -> None:
-        import hashlib
-
-        checksum = hashlib.sha256(token.encode()).hexdigest()
-        own = {"token_checksum": checksum, "application__client_id": ref.client_id}
-        for access_token in get_access_token_model().objects.filter(**own):
-            revoke_access_token(access_token)
-        for refresh in get_refresh_token_model().objects.filter(revoked__isnull=True, **own):
-            refresh.revoke()
+        lookup.revoke_by_value(token, application__client_id=ref.client_id)
 
     @_database_errors_as("revoke tokens")
     @transaction.atomic

@@ -7,13 +7,10 @@ by its SHA-256 checksum so that a revoked token stops working at once.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from oauth2_provider.models import get_access_token_model
-
-from keymanagers.resident import signing, tokens
+from keymanagers.resident import lookup, signing, tokens
 
 
 @dataclass
@@ -69,13 +66,7 @@ def verify(token: str) -> VerifiedToken:
             signing.verify(token)
         except signing.InvalidJWT as exc:
             raise BearerError(401, "invalid_token", f"The access token is invalid: {exc}.") from None
-    checksum = hashlib.sha256(token.encode()).hexdigest()
-    row = (
-        get_access_token_model()
-        .objects.select_related("application", "user")
-        .filter(token_checksum=checksum)
-        .first()
-    )
+    row = lookup.access_token_row(token)
     if row is None or row.application is None:
         raise BearerError(401, "invalid_token", "The access token is unknown or has been revoked.")
     if row.is_expired():

@@ -8,16 +8,14 @@ endpoint answers as ``{"active": false}``.
 from __future__ import annotations
 
 import calendar
-import hashlib
 from datetime import timedelta
 from typing import Any
 
 import jwt
 from django.conf import settings
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from keymanagers.resident import tokens
+from keymanagers.resident import lookup, tokens
 
 
 def _visible_to(viewer, application_id) -> bool:
@@ -64,24 +62,13 @@ def claims_for(token: str, *, viewer=None) -> dict[str, Any] | None:
     """RFC 7662 claims of an active access or refresh token ``viewer`` may see, else ``None``."""
     if not token:
         return None
-    checksum = hashlib.sha256(token.encode()).hexdigest()
-    row = (
-        get_access_token_model()
-        .objects.select_related("application", "user")
-        .filter(token_checksum=checksum)
-        .first()
-    )
+    row = lookup.access_token_row(token)
     if row is not None:
         if row.is_expired() or not _visible_to(viewer, row.application_id):
             return None
         return _access_token_claims(row, token)
 
-    refresh = (
-        get_refresh_token_model()
-        .objects.select_related("application", "user")
-        .filter(token_checksum=checksum, revoked__isnull=True)
-        .first()
-    )
+    refresh = lookup.live_refresh_token_row(token)
     if refresh is None or refresh.application is None or not _visible_to(viewer, refresh.application_id):
         return None
     lifetime = tokens.refresh_token_lifetime(refresh.application)

@@ -1,11 +1,12 @@
 """Scopes of the resident server: the ``keys.Scope`` rows admins define, plus OpenID Connect's ``openid``.
 
-``keymanagers`` must not import ``keys`` (keys depends on keymanagers), so the model is looked up
-through the app registry. ``default`` is always allowed and is what a client gets when it asks for
-nothing; a scope that is not defined makes oauthlib answer ``invalid_scope``.
+``keys`` owns that catalogue; ``keymanagers`` must not import ``keys`` (keys depends on
+keymanagers), so it is read through the hook ``keys`` registers (``keymanagers.hooks``).
+``default`` is always allowed and is what a client gets when it asks for nothing; a scope that is
+not defined makes oauthlib answer ``invalid_scope``.
 
 A client may get every unrestricted scope, plus the restricted ones in its ``granted_scopes`` (the
-portal copies an application's grants there, ``keys.services.scopes_sync``). A grant counts only
+portal copies an application's grants there, ``keys.scopes.scopes_sync``). A grant counts only
 while its scope is still defined and still restricted; a restricted scope asked for without a
 grant is ``invalid_scope`` like an unknown one.
 
@@ -17,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.apps import apps
 from oauth2_provider.scopes import BaseScopes
+
+from keymanagers import hooks
 
 DEFAULT_SCOPE = "default"
 OPENID_SCOPE = "openid"
@@ -27,16 +29,12 @@ BUILT_IN = {DEFAULT_SCOPE: "Always allowed.", OPENID_SCOPE: "Sign in with OpenID
 
 def defined_scopes(names: Iterable[str] | None = None) -> dict[str, str]:
     """Scope names the server knows, with their descriptions: all of them, or those among ``names``."""
-    Scope = apps.get_model("keys", "Scope")
     wanted = None if names is None else set(names)
-    rows = Scope.objects.all() if wanted is None else Scope.objects.filter(name__in=wanted)
     # Asking only for built-in scopes (the usual "default") needs no query at all.
     needs_query = wanted is None or bool(wanted - set(BUILT_IN))
     scopes = {
-        name: (description or display or name)
-        for name, display, description in (
-            rows.values_list("name", "display_name", "description") if needs_query else []
-        )
+        row.name: (row.description or row.display_name or row.name)
+        for row in (hooks.scope_catalogue(wanted) if needs_query else [])
     }
     for name, description in BUILT_IN.items():
         if wanted is None or name in wanted:
@@ -46,17 +44,13 @@ def defined_scopes(names: Iterable[str] | None = None) -> dict[str, str]:
 
 def allowed_scopes(names: Iterable[str] | None, client) -> list[str]:
     """The scopes ``client`` may get: among ``names``, or all of them when ``names`` is None."""
-    Scope = apps.get_model("keys", "Scope")
     wanted = None if names is None else set(names)
     granted = set(getattr(client, "granted_scopes", None) or [])
     allowed = {name for name in BUILT_IN if wanted is None or name in wanted}
     # Asking only for built-in scopes (the usual "default") needs no query at all.
     if wanted is None or wanted - set(BUILT_IN):
-        rows = Scope.objects.all() if wanted is None else Scope.objects.filter(name__in=wanted)
         allowed.update(
-            name
-            for name, restricted in rows.values_list("name", "restricted")
-            if not restricted or name in granted
+            row.name for row in hooks.scope_catalogue(wanted) if not row.restricted or row.name in granted
         )
     return sorted(allowed)
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from keymanagers.callbacks import REGEXP_PREFIX
 from keymanagers.models import OAuthClient
+from portal.accounts.forms import RateLimitedAuthenticationForm
 
 # Where ``user_logged_in`` records the moment of sign-in (OpenID Connect ``max_age``).
 AUTH_TIME_SESSION_KEY = "resident_auth_time"
@@ -106,10 +107,7 @@ class AuthorizationSignInView(LoginView):
     template_name = "oauth2_provider/sign_in.html"
     redirect_authenticated_user = False
 
-    def get_form_class(self):
-        from portal.accounts.forms import RateLimitedAuthenticationForm
-
-        return RateLimitedAuthenticationForm
+    form_class = RateLimitedAuthenticationForm
 
     def _authorization_request(self):
         if not hasattr(self, "_target"):

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +24,6 @@ from keymanagers.resident import signing
 # "Never expires" is stored as a far-future expiry: DOT turns a negative lifetime into a token
 # that is already expired.
 NEVER_SECONDS = 100 * 365 * 24 * 3600
-NEVER = timedelta(seconds=NEVER_SECONDS)
 OPAQUE_TOKEN_BYTES = 32  # 256 bits
 
 # Set only by in-process callers (the adapter's issue_token); an HTTP client cannot reach it.

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 from datetime import timedelta
 from urllib.parse import unquote_plus
 
@@ -39,7 +37,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from keymanagers.callbacks import MAX_REDIRECT_URI_LENGTH, REGEXP_PREFIX, regexp_matches
 from keymanagers.models import ClientSecret, GrantType, KeyManager, RedeemedCode
-from keymanagers.resident import introspection, scopes, signing, tokens
+from keymanagers.resident import introspection, lookup, scopes, signing, tokens
 from portal import crypto
 
 # Grants a client may only use when the Resident key manager also offers them (RFC 9700).
@@ -53,17 +51,12 @@ def secret_matches(client, secret: str) -> bool:
     """
     if not secret:
         return False
-    candidate = crypto.keyed_hash(secret)
     hashes = (
         ClientSecret.objects.filter(client=client)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
         .values_list("secret_hash", flat=True)
     )
-    matched = False
-    for stored in hashes:
-        # No early exit: the time taken does not tell which secret matched.
-        matched |= hmac.compare_digest(candidate, stored)
-    return matched
+    return crypto.matches_any(secret, hashes)
 
 
 def code_hash(code: str) -> str:
@@ -85,10 +78,10 @@ def _issued_tokens(token: dict) -> tuple[int | None, object]:
     access_id = None
     family = None
     if token.get("access_token"):
-        checksum = hashlib.sha256(token["access_token"].encode()).hexdigest()
+        checksum = lookup.checksum(token["access_token"])
         access_id = AccessToken.objects.filter(token_checksum=checksum).values_list("pk", flat=True).first()
     if token.get("refresh_token"):
-        checksum = hashlib.sha256(token["refresh_token"].encode()).hexdigest()
+        checksum = lookup.checksum(token["refresh_token"])
         family = (
             get_refresh_token_model()
             .objects.filter(token_checksum=checksum)
@@ -307,13 +300,7 @@ class ResidentValidator(OAuth2Validator):
         if not getattr(request.client, "is_resource_server", False):
             return super().revoke_token(token, token_type_hint, request, *args, **kwargs)
         # A resource server may revoke any client's token (RFC 7009 leaves the policy to us).
-        checksum = hashlib.sha256(token.encode()).hexdigest()
-        for access_token in AccessToken.objects.filter(token_checksum=checksum):
-            revoke_access_token(access_token)
-        for refresh in get_refresh_token_model().objects.filter(
-            token_checksum=checksum, revoked__isnull=True
-        ):
-            refresh.revoke()
+        lookup.revoke_by_value(token)
 
     def introspect_token(self, token, token_type_hint, request, *args, **kwargs):
         return introspection.claims_for(token, viewer=request.client)

@@ -11,6 +11,9 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from portal.audit import audit
+from portal.models import ApiToken
+
 
 @receiver(user_logged_in)
 def shorter_staff_sessions(sender, request, user, **kwargs):
@@ -30,9 +33,6 @@ def end_api_tokens_on_password_change(sender, instance, created, **kwargs):
     """
     if created or getattr(instance, "_password", None) is None:
         return
-    from portal.audit import audit
-    from portal.models import ApiToken
-
     # The actor is unknown here (the user, a reset link or an admin): recorded as the system.
     for prefix in ApiToken.objects.filter(user=instance).values_list("prefix", flat=True):
         audit(actor=None, action="api_token.revoke", token_prefix=prefix, reason="password changed")

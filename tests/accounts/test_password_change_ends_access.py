@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from portal.applications.services import api_token_create
 from portal.models import ApiToken, AuditEvent
-from portal.services import api_token_create
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "a new and longer passphrase 42"

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from keymanagers.models import KeyManager
 from keys.models import Scope
-from portal import services
+from portal.applications import services
 from portal.models import Application
 from tests.browser.conftest import BROWSER_DB, screenshot
 from tests.conftest import PASSWORD

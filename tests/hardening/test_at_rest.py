@@ -12,7 +12,7 @@ from django.test import Client
 
 from keymanagers.base import adapter_for
 from portal import crypto
-from portal.services import api_token_create
+from portal.applications.services import api_token_create
 from tests.conftest import PASSWORD
 from tests.external.conftest import keycloak_sim, make_keycloak_key_manager  # noqa: F401  (fixture)
 from tests.external.test_keycloak_adapter import cc_config

@@ -10,7 +10,7 @@ import base64
 import pytest
 from django.test import Client
 
-from portal.services import api_token_create
+from portal.applications.services import api_token_create
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError
 
 from keymanagers.base import KeyManagerError
-from keys import services
+from keys import services, tokens
 from keys.errors import KeysConflict, KeysError, KeysPartiallyCreated
 from keys.models import ApplicationKey, ConsumerSecret
 from portal.models import AuditEvent
@@ -118,7 +118,7 @@ def test_a_partially_created_key_cannot_be_updated_or_used_for_tokens(applicatio
     with pytest.raises(KeysError, match="clean them up first"):
         services.keys_update(key=key, config=CC_CONFIG, actor=owner)
     with pytest.raises(KeysError, match="clean them up first"):
-        services.token_generate(key=key, consumer_secret="x", actor=owner)
+        tokens.token_generate(key=key, consumer_secret="x", actor=owner)
 
 
 def test_the_adapter_state_is_saved_even_when_an_update_fails(application, fake_km, owner):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from keymanagers.base import KeyManagerError
 from keymanagers.models import OAuthClient
-from keys import services
+from keys import services, tokens
 from keys.errors import KeysConflict, KeysError
 from keys.models import ApplicationKey, ConsumerSecret
 from portal import crypto
@@ -309,7 +309,7 @@ def test_generate_token_with_scopes_validity_and_the_stored_secret(
     key = generate(application, single_secret_resident, owner).key
     key = ApplicationKey.objects.prefetch_related("secrets").select_related("key_manager").get(pk=key.pk)
 
-    result = services.token_generate(key=key, scopes=["default"], validity_period=300, actor=owner)
+    result = tokens.token_generate(key=key, scopes=["default"], validity_period=300, actor=owner)
 
     assert result.scopes == ["default"]
     assert result.expires_in == 300
@@ -317,7 +317,7 @@ def test_generate_token_with_scopes_validity_and_the_stored_secret(
 
 def test_generate_token_that_never_expires(application, resident, owner):
     generated = generate(application, resident, owner)
-    result = services.token_generate(
+    result = tokens.token_generate(
         key=generated.key, consumer_secret=generated.consumer_secret, validity_period=-1, actor=owner
     )
     assert result.expires_in is None
@@ -328,7 +328,7 @@ def test_generate_token_can_revoke_earlier_tokens(client, application, resident,
     first = generated.token.access_token
     assert client.get("/sample/hello", HTTP_AUTHORIZATION=f"Bearer {first}").status_code == 200
 
-    second = services.token_generate(
+    second = tokens.token_generate(
         key=generated.key, consumer_secret=generated.consumer_secret, revoke_previous=True, actor=owner
     ).access_token
 
@@ -339,9 +339,9 @@ def test_generate_token_can_revoke_earlier_tokens(client, application, resident,
 def test_generate_token_needs_a_valid_secret_in_multiple_secret_mode(application, resident, owner):
     key = generate(application, resident, owner).key
     with pytest.raises(ValidationError) as missing:
-        services.token_generate(key=key, actor=owner)
+        tokens.token_generate(key=key, actor=owner)
     with pytest.raises(ValidationError) as wrong:
-        services.token_generate(key=key, consumer_secret="dps_wrong", actor=owner)
+        tokens.token_generate(key=key, consumer_secret="dps_wrong", actor=owner)
     assert "Enter one of this key's consumer secrets" in missing.value.message_dict["consumer_secret"][0]
     assert "not a valid consumer secret" in wrong.value.message_dict["consumer_secret"][0]
 
@@ -350,13 +350,13 @@ def test_an_expired_secret_cannot_generate_tokens(application, resident, owner, 
     generated = generate(application, resident, owner, secret_expires_at=timezone.now() + timedelta(days=1))
     time_machine.move_to(timezone.now() + timedelta(days=2))
     with pytest.raises(ValidationError, match="expired"):
-        services.token_generate(key=generated.key, consumer_secret=generated.consumer_secret, actor=owner)
+        tokens.token_generate(key=generated.key, consumer_secret=generated.consumer_secret, actor=owner)
 
 
 def test_generate_token_refuses_unknown_scopes_with_the_key_managers_message(application, resident, owner):
     generated = generate(application, resident, owner)
     with pytest.raises(KeyManagerError, match="invalid_scope"):
-        services.token_generate(
+        tokens.token_generate(
             key=generated.key, consumer_secret=generated.consumer_secret, scopes=["nope"], actor=owner
         )
 
@@ -369,7 +369,7 @@ def test_generate_token_needs_client_credentials_on_the_key(application, residen
         config={"grant_types": ["authorization_code"], "callback_url": "https://a.example/cb"},
     ).key
     with pytest.raises(KeysError, match="Client Credentials grant type is not enabled"):
-        services.token_generate(key=key, consumer_secret="whatever", actor=owner)
+        tokens.token_generate(key=key, consumer_secret="whatever", actor=owner)
 
 
 def test_map_keys_is_refused_where_the_key_manager_does_not_allow_it(application, resident, owner):
@@ -410,7 +410,7 @@ def test_every_write_is_audited_without_secret_values(application, single_secret
     )
     new_secret = services.secret_regenerate(key=key, actor=owner)
     key = ApplicationKey.objects.prefetch_related("secrets").select_related("key_manager").get(pk=key.pk)
-    token = services.token_generate(key=key, actor=owner)
+    token = tokens.token_generate(key=key, actor=owner)
     services.keys_delete(key=key, actor=owner)
 
     events = list(AuditEvent.objects.order_by("id"))

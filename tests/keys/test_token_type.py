@@ -9,9 +9,9 @@ import pytest
 from keymanagers.base import KeyManagerError
 from keymanagers.models import OAuthClient
 from keymanagers.resident.adapter import ResidentAdapter
-from keys import services
+from keys import services, tokens
 from keys.models import ApplicationKey
-from portal import services as portal_services
+from portal.applications import services as portal_services
 from portal.models import AuditEvent
 from tests.keys.helpers import CC_CONFIG, FakeAdapter
 
@@ -99,7 +99,7 @@ def test_changing_the_token_type_on_the_edit_page_reaches_every_key(
 
     assert response.status_code == 302
     assert (token_format(production), token_format(sandbox)) == ("OAUTH", "OAUTH")
-    token = services.token_generate(key=sandbox.key, consumer_secret=sandbox.consumer_secret, actor=owner)
+    token = tokens.token_generate(key=sandbox.key, consumer_secret=sandbox.consumer_secret, actor=owner)
     assert not is_jwt(token.access_token)
     # And back again.
     application.refresh_from_db()

@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 from django.urls import reverse
 
-from keys import secret_services
 from keys.models import ApplicationKey
+from keys.secrets import services as secret_services
 from tests.keys.helpers import key_url, keys_url
 from tests.keys.test_pages import FORM, generate_url, make_key, text, update_form
 

@@ -8,7 +8,7 @@ from django.test import Client
 from keymanagers import base
 from keymanagers.models import KeyManager
 from keys.models import ApplicationKey, KeyType
-from portal import services
+from portal.applications import services
 
 API = "/api/am/devportal/v3"
 

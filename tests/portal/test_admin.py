@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal import services
+from portal.applications import services
 from portal.audit import audit
 from portal.models import ApiToken, Application
 

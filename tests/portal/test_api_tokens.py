@@ -12,7 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from portal import crypto, services
+from portal import crypto
+from portal.applications import services
 from portal.models import ApiToken, AuditEvent
 from tests.portal.conftest import API
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from portal import services
+from portal.applications import services
 from portal.models import Application
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

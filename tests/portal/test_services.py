@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from portal import services
+from portal.applications import services
 from portal.audit import audit
 from portal.models import Application, AuditEvent
 from tests.portal.conftest import RecordingAdapter

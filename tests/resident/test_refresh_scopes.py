@@ -28,7 +28,7 @@ def test_a_refresh_after_a_grant_is_withdrawn_drops_the_restricted_scope(client,
     ).json()
     assert set(first["scope"].split()) == {"default", "billing:admin"}
 
-    # The admin withdraws the grant (what keys.services.scopes_sync does to the client).
+    # The admin withdraws the grant (what keys.scopes.scopes_sync does to the client).
     oauth_client.granted_scopes = []
     oauth_client.save(update_fields=["granted_scopes"])
     refreshed = token_request(

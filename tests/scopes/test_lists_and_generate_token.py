@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from keys import services
 from keys.models import Scope
+from keys.scopes import scopes_sync
 from portal.models import Application
 from tests.keys.helpers import key_url, keys_url
 from tests.scopes.conftest import make_key
@@ -94,7 +94,7 @@ def test_the_token_dialog_refuses_an_ungranted_restricted_scope_and_gives_a_gran
     refused = token_page(owner_client, generated, ["billing:admin"])
     admin_scope.applications.add(application)
     # The admin's save runs this (tests/scopes/test_token_endpoint.py goes through the admin).
-    result = services.scopes_sync(applications=[application], actor=owner)
+    result = scopes_sync(applications=[application], actor=owner)
     granted = token_page(owner_client, generated, ["billing:admin"])
 
     assert (result.updated, result.failures) == (1, [])

@@ -10,10 +10,10 @@ from django.test import Client
 from django.utils import timezone
 
 from keymanagers.models import ClientSecret
-from keys import secret_services as services
 from keys.models import ApplicationKey, ConsumerSecret
+from keys.secrets import services
 from portal import crypto
-from portal.services import api_token_create
+from portal.applications.services import api_token_create
 from tests.secrets.conftest import api_url
 
 

@@ -11,8 +11,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from keymanagers.models import ClientSecret, KeyManager
-from keys import secret_services as services
 from keys.models import ConsumerSecret
+from keys.secrets import reminders, rules, services
 from portal.models import Application
 from tests.secrets.conftest import generate, reseed_migration_data
 
@@ -64,7 +64,7 @@ def test_concurrent_creates_make_exactly_the_limit(limited_key, owner):
     results = run_at_once(lambda i: services.secret_create(key=limited_key, description=f"t{i}", actor=owner))
 
     made = [r for r in results if isinstance(r, tuple)]
-    refused = [r for r in results if isinstance(r, services.SecretLimitReached)]
+    refused = [r for r in results if isinstance(r, rules.SecretLimitReached)]
     assert len(made) == 3  # 1 existing + 3 new = secret_count 4
     assert len(refused) == THREADS - 3
     assert ConsumerSecret.objects.filter(key=limited_key).count() == 4
@@ -82,7 +82,7 @@ def test_concurrent_deletes_always_leave_one_valid_secret(limited_key, owner):
         lambda i: services.secret_delete(key=limited_key, secret=secrets[i % 4], actor=owner), n=8
     )
 
-    assert not [r for r in results if r is not None and not isinstance(r, services.LastSecret)]
+    assert not [r for r in results if r is not None and not isinstance(r, rules.LastSecret)]
     assert ConsumerSecret.objects.filter(key=limited_key).count() == 1
     assert ClientSecret.objects.filter(client__client_id=limited_key.consumer_key).count() == 1
 
@@ -93,7 +93,7 @@ def test_concurrent_reminder_runs_email_each_secret_once(limited_key, owner):
             key=limited_key, description=f"s{i}", expires_at=timezone.now() + timedelta(days=2), actor=owner
         )
 
-    results = run_at_once(lambda i: services.secrets_notify_expiring(days=14), n=6)
+    results = run_at_once(lambda i: reminders.secrets_notify_expiring(days=14), n=6)
 
     assert not [r for r in results if isinstance(r, Exception)]
     assert sum(r.secrets for r in results) == 3

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from keymanagers.base import ADAPTERS, ClientRef, KeyManagerAdapter, KeyManagerError, adapter_for, register
 from keymanagers.models import ClientSecret, KeyManager
-from keys import secret_services as services
 from keys.models import ApplicationKey, ConsumerSecret, KeyType
+from keys.secrets import expiry, rules, services
 from keys.selectors import CLIENT_DISABLED_FOR_EXPIRY
 from portal.models import Application, AuditEvent
 from tests.external.conftest import make_okta_key_manager, okta_key_manager, okta_sim  # noqa: F401
@@ -72,7 +72,7 @@ def test_an_expired_okta_secret_is_deactivated_and_deleted_at_okta_and_locally(
     with time_machine.travel(timezone.now() + timedelta(days=1, seconds=1)):
         assert authenticates(okta_key_manager, key, expiring_value)  # Okta knows nothing of our expiry
 
-        result = services.secrets_expire()
+        result = expiry.secrets_expire()
 
         assert (result.expired, result.already_gone, result.failures) == (1, 0, [])
         app_secrets = f"/api/v1/apps/{key.consumer_key}/credentials/secrets/{expiring.remote_id}"
@@ -89,7 +89,7 @@ def test_an_expired_okta_secret_is_deactivated_and_deleted_at_okta_and_locally(
 def test_the_deletion_is_audited_without_any_value(okta_key_with_expiring_secret):
     key, expiring, expiring_value, first_value = okta_key_with_expiring_secret
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        services.secrets_expire()
+        expiry.secrets_expire()
 
     event = AuditEvent.objects.get(action="secret.expire")
     assert event.outcome == AuditEvent.Outcome.SUCCESS
@@ -113,7 +113,7 @@ def test_unexpired_secrets_are_left_alone(okta_key_with_expiring_secret, okta_si
     key, expiring, expiring_value, first_value = okta_key_with_expiring_secret
     before = remote_secret_ids(okta_sim, key)
     with time_machine.travel(timezone.now() + timedelta(hours=23)):
-        result = services.secrets_expire()
+        result = expiry.secrets_expire()
 
     assert (result.expired, result.failures) == (0, [])
     assert okta_sim.sent("POST", DEACTIVATE) == []
@@ -130,7 +130,7 @@ def test_an_expired_last_secret_is_deleted_too(application, okta_key_manager, ok
         type(okta_sim.clients[key.consumer_key].secrets[0])(id="ocsbyhand", value="made-in-okta-console")
     )
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
-        result = services.secrets_expire()
+        result = expiry.secrets_expire()
 
     assert (result.expired, result.failures) == (1, [])
     assert not ConsumerSecret.objects.filter(key=key).exists()
@@ -162,7 +162,7 @@ def okta_key_with_only_secret_expired(application, okta_key_manager, okta_sim): 
     traveller = time_machine.travel(timezone.now() + timedelta(hours=2))
     traveller.start()
     assert authenticates(okta_key_manager, key, value)  # the gap: Okta knows nothing of our expiry
-    result = services.secrets_expire()
+    result = expiry.secrets_expire()
     yield key, secret, value, result
     traveller.stop()
 
@@ -189,7 +189,7 @@ def test_an_expired_only_secret_at_okta_deactivates_the_app_instead(
     key.refresh_from_db()
     state = key.get_remote_state()
     assert state[CLIENT_DISABLED_FOR_EXPIRY] is True
-    assert state[services.EXPIRED_REMOTE_SECRETS] == [secret.remote_id]
+    assert state[rules.EXPIRED_REMOTE_SECRETS] == [secret.remote_id]
     assert state["app_id"] == key.consumer_key  # the adapter's own state is kept
 
 
@@ -212,7 +212,7 @@ def test_the_deactivation_is_audited_with_okta_s_reason_and_no_value(okta_key_wi
 def test_a_later_run_finds_nothing_more_to_do(okta_key_with_only_secret_expired, okta_sim):  # noqa: F811
     before = len(okta_sim.requests)
 
-    result = services.secrets_expire()
+    result = expiry.secrets_expire()
 
     assert (result.expired, result.clients_disabled, result.failures) == (0, 0, [])
     assert len(okta_sim.requests) == before
@@ -233,7 +233,7 @@ def test_a_new_secret_reactivates_the_app_and_works(okta_key_with_only_secret_ex
     assert token_answer(okta_sim, key, old_value)[0] == 401
     key.refresh_from_db()
     state = key.get_remote_state()
-    assert CLIENT_DISABLED_FOR_EXPIRY not in state and services.EXPIRED_REMOTE_SECRETS not in state
+    assert CLIENT_DISABLED_FOR_EXPIRY not in state and rules.EXPIRED_REMOTE_SECRETS not in state
     assert list(ConsumerSecret.objects.filter(key=key)) == [new]
     event = AuditEvent.objects.get(action="keys.client_enable")
     assert (event.outcome, event.actor, event.key_mapping_id) == (AuditEvent.Outcome.SUCCESS, owner, key.pk)
@@ -261,7 +261,7 @@ def test_if_okta_will_not_activate_the_app_the_new_secret_is_kept_and_the_error_
     key.refresh_from_db()
     state = key.get_remote_state()
     # Still marked (the keys page keeps its warning); the expired secret is already gone at Okta.
-    assert state[CLIENT_DISABLED_FOR_EXPIRY] is True and state[services.EXPIRED_REMOTE_SECRETS] == []
+    assert state[CLIENT_DISABLED_FOR_EXPIRY] is True and state[rules.EXPIRED_REMOTE_SECRETS] == []
     assert AuditEvent.objects.get(action="keys.client_enable").outcome == AuditEvent.Outcome.FAILURE
 
     # The next new secret tries again, and the key works with both.
@@ -353,7 +353,7 @@ def test_when_okta_refuses_to_deactivate_the_app_too_the_secret_is_kept_and_repo
         },
     )
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
-        result = services.secrets_expire()
+        result = expiry.secrets_expire()
 
         assert (result.expired, result.clients_disabled) == (0, 0)
         [failure] = result.failures
@@ -365,7 +365,7 @@ def test_when_okta_refuses_to_deactivate_the_app_too_the_secret_is_kept_and_repo
         assert CLIENT_DISABLED_FOR_EXPIRY not in key.get_remote_state()
         assert not AuditEvent.objects.filter(action="secret.expire").exists()
 
-        again = services.secrets_expire()
+        again = expiry.secrets_expire()
 
     assert (again.expired, again.clients_disabled, again.failures) == (1, 1, [])
     assert okta_sim.clients[key.consumer_key].status == "INACTIVE"
@@ -378,7 +378,7 @@ def test_a_secret_being_created_keeps_the_app_active(application, okta_key_manag
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
         ConsumerSecret.objects.create(key=key, secret_hash="", created_by=owner)
 
-        result = services.secrets_expire()
+        result = expiry.secrets_expire()
 
     assert (result.expired, result.clients_disabled, len(result.failures)) == (0, 0, 1)
     assert app_lifecycle(okta_sim, key) == []
@@ -394,7 +394,7 @@ def test_a_secret_already_deleted_at_okta_is_removed_locally(
         s for s in okta_sim.clients[key.consumer_key].secrets if s.id != expiring.remote_id
     ]
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        result = services.secrets_expire()
+        result = expiry.secrets_expire()
 
     assert (result.expired, result.failures) == (1, [])
     assert not ConsumerSecret.objects.filter(pk=expiring.pk).exists()
@@ -425,7 +425,7 @@ def test_a_404_from_the_key_manager_counts_as_already_gone(application, gone_key
         key=key, remote_id="r1", secret_hash="h" * 64, expires_at=timezone.now() - timedelta(minutes=1)
     )
 
-    result = services.secrets_expire()
+    result = expiry.secrets_expire()
 
     assert (result.expired, result.already_gone, result.failures) == (1, 1, [])
     assert not ConsumerSecret.objects.filter(pk=secret.pk).exists()
@@ -441,7 +441,7 @@ def test_expired_secrets_at_a_key_manager_that_cannot_delete_them_are_counted(ap
         key=key, secret_hash="h" * 64, expires_at=timezone.now() - timedelta(minutes=1)
     )
 
-    result = services.secrets_expire()
+    result = expiry.secrets_expire()
 
     assert (result.expired, result.unenforceable, result.failures) == (0, 1, [])
     assert ConsumerSecret.objects.filter(pk=secret.pk).exists()
@@ -457,7 +457,7 @@ def test_resident_secrets_are_left_to_the_resident_server(key, owner):
         key=key, description="short", expires_at=timezone.now() + timedelta(hours=1), actor=owner
     )
     with time_machine.travel(timezone.now() + timedelta(days=1)):
-        result = services.secrets_expire()
+        result = expiry.secrets_expire()
 
     assert (result.expired, result.unenforceable, result.failures) == (0, 0, [])
     assert ConsumerSecret.objects.filter(pk=expiring.pk).exists()
@@ -467,7 +467,7 @@ def test_resident_secrets_are_left_to_the_resident_server(key, owner):
 def test_a_dry_run_counts_and_changes_nothing(okta_key_with_expiring_secret, okta_sim):  # noqa: F811
     key, expiring, value, _first = okta_key_with_expiring_secret
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        result = services.secrets_expire(dry_run=True)
+        result = expiry.secrets_expire(dry_run=True)
 
         assert (result.expired, result.failures) == (1, [])
         assert okta_sim.sent("POST", DEACTIVATE) == [] and okta_sim.sent("DELETE") == []
@@ -494,7 +494,7 @@ def test_a_failing_key_manager_is_reported_and_the_others_still_processed(
     broken_km.save()
 
     with time_machine.travel(now + timedelta(hours=3)):
-        result = services.secrets_expire()
+        result = expiry.secrets_expire()
 
     broken_key, broken_secret, broken_value = keys["okta-b"]
     [failure] = result.failures
@@ -523,8 +523,8 @@ def test_a_run_after_a_failure_retries_the_kept_secret(
     key, expiring, _value, _first = okta_key_with_expiring_secret
     okta_sim.fail("POST", DEACTIVATE, status=503, body={"errorCode": "E0000009", "errorSummary": "Busy"})
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        first = services.secrets_expire()
-        second = services.secrets_expire()
+        first = expiry.secrets_expire()
+        second = expiry.secrets_expire()
 
     assert (first.expired, len(first.failures)) == (0, 1)
     assert (second.expired, second.failures) == (1, [])
@@ -546,7 +546,7 @@ def test_no_transaction_is_open_while_okta_is_called(okta_key_with_expiring_secr
 
     okta_sim.transport.handler = handle
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        services.secrets_expire()
+        expiry.secrets_expire()
 
     # Each call happens after the claim committed (the row is already gone) and outside any atomic block.
     assert seen and seen == [(outside, False)] * len(seen)
@@ -599,7 +599,7 @@ def test_concurrent_runs_delete_each_secret_once(owner, okta_key_manager, okta_s
         secret, _ = services.secret_create(key=key, expires_at=now + timedelta(minutes=5), actor=owner)
         expiring.append(secret)
 
-    results = run_at_once(lambda i: services.secrets_expire(now=now + timedelta(minutes=10)), n=6)
+    results = run_at_once(lambda i: expiry.secrets_expire(now=now + timedelta(minutes=10)), n=6)
 
     assert not [r for r in results if isinstance(r, Exception)]
     assert sum(r.expired for r in results) == 4

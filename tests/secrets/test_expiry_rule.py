@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from keys import secret_services
 from keys.models import ConsumerSecret
+from keys.secrets import rules
 from tests.secrets.conftest import api_url
 
 API = "/api/am/devportal/v3"
@@ -93,12 +93,12 @@ def test_out_of_range_or_not_a_number_is_refused_with_the_rule(create, expires_i
 
 def test_the_rule_is_one_function():
     now = timezone.now()
-    assert secret_services.secret_expiry_from_seconds(None, now=now) == now + timedelta(days=90)
-    assert secret_services.secret_expiry_from_seconds(-5, now=now) is None
-    assert secret_services.secret_expiry_from_seconds(3650 * DAY, now=now) == now + timedelta(days=3650)
+    assert rules.secret_expiry_from_seconds(None, now=now) == now + timedelta(days=90)
+    assert rules.secret_expiry_from_seconds(-5, now=now) is None
+    assert rules.secret_expiry_from_seconds(3650 * DAY, now=now) == now + timedelta(days=3650)
     for bad in (0, 3650 * DAY + 1, "1e3", False):
-        with pytest.raises(secret_services.SecretError) as refused:
-            secret_services.secret_expiry_from_seconds(bad, now=now)
+        with pytest.raises(rules.SecretError) as refused:
+            rules.secret_expiry_from_seconds(bad, now=now)
         assert "other than 0" in refused.value.description and "3650 days" in refused.value.description
 
 

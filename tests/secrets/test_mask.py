@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from keymanagers.models import KeyManager
-from keys import secret_services as services
 from keys.models import ConsumerSecret, KeyType
+from keys.secrets import rules, services
 from keys.services import stored_secret_value
 from portal.models import AuditEvent
 from tests.secrets.conftest import generate
@@ -74,7 +74,7 @@ def test_switching_multiple_secrets_on_masks_that_key_managers_secrets(
 
 
 def test_masking_a_key_manager_in_single_secret_mode_is_refused(revealable, single_mode):
-    with pytest.raises(services.SecretsDisabled):
+    with pytest.raises(rules.SecretsDisabled):
         services.secrets_mask_all(key_manager=single_mode)
     assert encrypted_count(single_mode) == 2
 

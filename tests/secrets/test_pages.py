@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from keymanagers.models import ClientSecret
-from keys import secret_services as services
 from keys.models import ApplicationKey, ConsumerSecret
-from keys.secret_selectors import secrets_panel
+from keys.secrets import services
+from keys.secrets.selectors import secrets_panel
 from portal import crypto
 from tests.secrets.conftest import generate, url
 

@@ -10,8 +10,8 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from keys import secret_services as services
 from keys.models import KeyType
+from keys.secrets import reminders, services
 from portal.models import Application
 from tests.secrets.conftest import generate
 
@@ -35,7 +35,7 @@ def expiring(key, owner, application, resident):
 def test_each_owner_gets_one_email_listing_their_expiring_secrets(expiring, owner):
     soon, other, values = expiring
 
-    result = services.secrets_notify_expiring(days=14)
+    result = reminders.secrets_notify_expiring(days=14)
 
     assert (result.emails, result.secrets) == (1, 2)
     assert len(mail.outbox) == 1
@@ -56,8 +56,8 @@ def test_each_owner_gets_one_email_listing_their_expiring_secrets(expiring, owne
 
 
 def test_a_secret_is_reminded_about_only_once(expiring):
-    services.secrets_notify_expiring(days=14)
-    again = services.secrets_notify_expiring(days=14)
+    reminders.secrets_notify_expiring(days=14)
+    again = reminders.secrets_notify_expiring(days=14)
     assert (again.emails, again.secrets) == (0, 0)
     assert len(mail.outbox) == 1
 
@@ -67,7 +67,7 @@ def test_owners_are_emailed_separately(expiring, other_developer, resident):
     key, _ = generate(theirs, resident)
     services.secret_create(key=key, expires_at=timezone.now() + timedelta(days=1), actor=other_developer)
 
-    result = services.secrets_notify_expiring(days=14)
+    result = reminders.secrets_notify_expiring(days=14)
 
     assert result.emails == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "mallory@example.com"]
@@ -79,7 +79,7 @@ def test_expired_secrets_and_owners_without_email_get_nothing(key, owner):
     services.secret_create(key=key, expires_at=timezone.now() + timedelta(days=1), actor=owner)
     owner.email = ""
     owner.save()
-    assert services.secrets_notify_expiring(days=14).emails == 0
+    assert reminders.secrets_notify_expiring(days=14).emails == 0
     assert mail.outbox == []
 
 
@@ -90,12 +90,12 @@ def test_a_failed_email_is_retried_next_run(expiring, monkeypatch):
         raise OSError("SMTP down")
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
-    failed = services.secrets_notify_expiring(days=14)
+    failed = reminders.secrets_notify_expiring(days=14)
     soon.refresh_from_db()
     assert failed.failed_emails == 1 and soon.reminder_sent_at is None
 
     monkeypatch.undo()
-    assert services.secrets_notify_expiring(days=14).secrets == 2
+    assert reminders.secrets_notify_expiring(days=14).secrets == 2
     assert len(mail.outbox) == 1
 
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from keymanagers.base import KeyManagerError
 from keymanagers.models import ClientSecret
-from keys import secret_services as services
 from keys.models import ApplicationKey, ConsumerSecret
-from keys.secret_selectors import RESERVATION_TTL, secret_usage, secrets_for_key, secrets_panel
+from keys.secrets import rules, services
+from keys.secrets.selectors import RESERVATION_TTL, secret_usage, secrets_for_key, secrets_panel
 from portal import crypto
 from portal.models import AuditEvent
 from tests.secrets.conftest import generate
@@ -63,7 +63,7 @@ def test_creating_and_deleting_are_audited_without_the_value(key, owner):
 
 
 def test_description_longer_than_1024_characters_is_refused(key, owner):
-    with pytest.raises(services.SecretError, match="Invalid description"):
+    with pytest.raises(rules.SecretError, match="Invalid description"):
         services.secret_create(key=key, description="x" * 1025, actor=owner)
     assert key.secrets.count() == 1
     assert live_remote_secrets(key).count() == 1
@@ -71,7 +71,7 @@ def test_description_longer_than_1024_characters_is_refused(key, owner):
 
 @pytest.mark.parametrize("offset", [timedelta(0), timedelta(seconds=-1), timedelta(days=3651)])
 def test_expiry_in_the_past_or_beyond_ten_years_is_refused(key, owner, offset):
-    with pytest.raises(services.SecretError, match="Invalid expiry"):
+    with pytest.raises(rules.SecretError, match="Invalid expiry"):
         services.secret_create(key=key, expires_at=timezone.now() + offset, actor=owner)
     assert key.secrets.count() == 1
 
@@ -81,7 +81,7 @@ def test_with_multiple_secrets_disabled_creating_is_refused_clearly(key, owner, 
     resident.save()
     key.refresh_from_db()
 
-    with pytest.raises(services.SecretsDisabled) as caught:
+    with pytest.raises(rules.SecretsDisabled) as caught:
         services.secret_create(key=key, actor=owner)
 
     assert caught.value.message == "Multiple consumer secrets are not enabled"
@@ -96,7 +96,7 @@ def test_with_multiple_secrets_disabled_deleting_is_refused_clearly(key, owner, 
     resident.save()
     key.refresh_from_db()
 
-    with pytest.raises(services.SecretsDisabled):
+    with pytest.raises(rules.SecretsDisabled):
         services.secret_delete(key=key, secret=key.secrets.first(), actor=owner)
     assert key.secrets.count() == 2
 
@@ -104,7 +104,7 @@ def test_with_multiple_secrets_disabled_deleting_is_refused_clearly(key, owner, 
 def test_a_partially_created_key_gets_no_new_secrets(key, owner):
     key.key_state = ApplicationKey.State.PARTIALLY_CREATED
     key.save()
-    with pytest.raises(services.KeyNotReady):
+    with pytest.raises(rules.KeyNotReady):
         services.secret_create(key=key, actor=owner)
 
 
@@ -114,7 +114,7 @@ def test_secret_count_caps_unexpired_secrets(key, owner, resident):
     key.refresh_from_db()
 
     services.secret_create(key=key, actor=owner)
-    with pytest.raises(services.SecretLimitReached) as caught:
+    with pytest.raises(rules.SecretLimitReached) as caught:
         services.secret_create(key=key, actor=owner)
 
     assert caught.value.message == "Maximum number of consumer secrets reached"
@@ -132,7 +132,7 @@ def test_expired_secrets_do_not_count_toward_the_limit(key, owner, resident):
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         secret, _ = services.secret_create(key=key, actor=owner)
         assert secret_usage(key=key).unexpired == 2
-        with pytest.raises(services.SecretLimitReached):
+        with pytest.raises(rules.SecretLimitReached):
             services.secret_create(key=key, actor=owner)
     assert key.secrets.count() == 3
 
@@ -143,7 +143,7 @@ def test_the_servers_own_bound_counts_expired_secrets_too(key, owner, monkeypatc
     monkeypatch.setattr(ResidentAdapter, "max_secrets", 2)
     services.secret_create(key=key, expires_at=timezone.now() + timedelta(days=1), actor=owner)
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        with pytest.raises(services.SecretLimitReached):
+        with pytest.raises(rules.SecretLimitReached):
             services.secret_create(key=key, actor=owner)
 
 
@@ -153,7 +153,7 @@ def test_a_fresh_reservation_holds_a_slot_and_a_stale_one_is_cleared(key, owner,
     key.refresh_from_db()
     reservation = ConsumerSecret.objects.create(key=key, secret_hash="")
 
-    with pytest.raises(services.SecretLimitReached):
+    with pytest.raises(rules.SecretLimitReached):
         services.secret_create(key=key, actor=owner)
 
     with time_machine.travel(timezone.now() + RESERVATION_TTL + timedelta(seconds=1)):
@@ -196,7 +196,7 @@ def test_deleting_a_secret_removes_it_here_and_at_the_key_manager(key, owner):
 
 def test_the_last_valid_secret_cannot_be_deleted(key, owner):
     only = key.secrets.get()
-    with pytest.raises(services.LastSecret) as caught:
+    with pytest.raises(rules.LastSecret) as caught:
         services.secret_delete(key=key, secret=only, actor=owner)
     assert caught.value.description == (
         "A key must keep at least one valid secret. Create a new secret before deleting this one."
@@ -210,7 +210,7 @@ def test_an_expired_secret_does_not_count_as_the_valid_one_to_keep(key, owner):
     expiring, _ = services.secret_create(key=key, expires_at=timezone.now() + timedelta(days=1), actor=owner)
     first = key.secrets.get(description="first")
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        with pytest.raises(services.LastSecret):
+        with pytest.raises(rules.LastSecret):
             services.secret_delete(key=key, secret=first, actor=owner)
         # The expired one may always go.
         services.secret_delete(key=key, secret=expiring, actor=owner)

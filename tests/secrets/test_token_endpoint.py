@@ -11,7 +11,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from keys import secret_services as services
+from keys.secrets import services
 from keys.services import keys_generate
 from portal.models import TokenType
 

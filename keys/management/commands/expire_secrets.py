@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from keys.secret_services import secrets_expire
+from keys.secrets.expiry import secrets_expire
 
 
 class Command(BaseCommand):

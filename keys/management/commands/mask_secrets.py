@@ -3,8 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from keymanagers.models import KeyManager
-from keys.secret_selectors import secrets_mask_preview
-from keys.secret_services import SecretsDisabled, secrets_mask_all
+from keys.secrets.rules import SecretsDisabled
+from keys.secrets.selectors import secrets_mask_preview
+from keys.secrets.services import secrets_mask_all
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from keys.secret_services import secrets_notify_expiring
+from keys.secrets.reminders import secrets_notify_expiring
 
 
 class Command(BaseCommand):

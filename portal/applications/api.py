@@ -2,7 +2,7 @@
 
 Field names follow the reference portal's Devportal REST API v3. One view per URL, one method per
 operation, each with its input and output serializers beside it; the writes go through
-``portal.services`` exactly as the pages do.
+``portal.applications.services`` exactly as the pages do.
 """
 
 from __future__ import annotations
@@ -10,41 +10,28 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from keymanagers.base import KeyManagerError
-from portal import selectors, services
-from portal.api_errors import ApiError
+from portal.api_errors import ApiError, documented_errors
+from portal.applications import selectors, services
 from portal.models import Application, TokenType
 
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every error response."""
-
-    code = serializers.IntegerField()
-    message = serializers.CharField()
-    description = serializers.CharField()
-    error = inline_serializer(
-        "ErrorListItem",
-        fields={"code": serializers.CharField(), "message": serializers.CharField()},
-        many=True,
-        required=False,
-    )
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: invalid input (the body names the fields).",
+    401: "Not authenticated: send a session cookie or `Authorization: Bearer dpt_…`.",
+    403: "Forbidden (for session authentication, a missing or wrong CSRF token).",
+    404: "No such application (or it belongs to someone else).",
+    409: "Conflict: an application with this name already exists.",
+    502: "A key manager failed; nothing was deleted.",
+}
 
 
 def error_responses(*codes: int) -> dict:
-    descriptions = {
-        400: "Bad request: invalid input (the body names the fields).",
-        401: "Not authenticated: send a session cookie or `Authorization: Bearer dpt_…`.",
-        403: "Forbidden (for session authentication, a missing or wrong CSRF token).",
-        404: "No such application (or it belongs to someone else).",
-        409: "Conflict: an application with this name already exists.",
-        502: "A key manager failed; nothing was deleted.",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+    return documented_errors(ERROR_DESCRIPTIONS, *codes)
 
 
 class ApplicationKeyOutputSerializer(serializers.Serializer):
@@ -124,10 +111,6 @@ def _service_kwargs(data: dict) -> dict:
     }
 
 
-def _conflict(exc: services.DuplicateApplicationName) -> ApiError:
-    return ApiError(409, "Conflict", f"An application named '{exc.name}' already exists")
-
-
 def _with_keys(application: Application) -> Application:
     return selectors.application_with_keys(application)
 
@@ -195,14 +178,9 @@ class ApplicationListApi(APIView):
     def post(self, request):
         serializer = ApplicationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            application = services.application_create(
-                owner=request.user, **_service_kwargs(serializer.validated_data)
-            )
-        except services.DuplicateApplicationName as exc:
-            raise _conflict(exc) from exc
-        except DjangoValidationError as exc:
-            raise ApiError(400, "Bad Request", " ".join(exc.messages)) from exc
+        application = services.application_create(
+            owner=request.user, **_service_kwargs(serializer.validated_data)
+        )
         return Response(
             ApplicationOutputSerializer(_with_keys(application)).data, status=status.HTTP_201_CREATED
         )
@@ -230,14 +208,9 @@ class ApplicationDetailApi(APIView):
         application = selectors.application_get(user=request.user, application_id=application_id)
         serializer = ApplicationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.application_update(
-                application=application, actor=request.user, **_service_kwargs(serializer.validated_data)
-            )
-        except services.DuplicateApplicationName as exc:
-            raise _conflict(exc) from exc
-        except DjangoValidationError as exc:
-            raise ApiError(400, "Bad Request", " ".join(exc.messages)) from exc
+        services.application_update(
+            application=application, actor=request.user, **_service_kwargs(serializer.validated_data)
+        )
         return Response(ApplicationOutputSerializer(_with_keys(application)).data)
 
     @extend_schema(

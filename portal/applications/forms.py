@@ -1,11 +1,11 @@
-"""Forms of the applications pages and the API tokens page. Rules live in ``portal.services``."""
+"""Forms of the applications pages and the API tokens page. Rules live in ``portal.applications.services``."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from portal import services
+from portal.applications import services
 from portal.models import TokenType
 
 

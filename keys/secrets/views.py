@@ -18,10 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from keymanagers.base import KeyManagerError
-from keys import secret_selectors as selectors
-from keys import secret_services as services
-from keys.secret_forms import SecretCreateForm
-from keys.views import error_answer
+from keys.secrets import rules, selectors, services
+from keys.secrets.forms import SecretCreateForm
+from keys.selectors import key_for_user
+from portal.errors import page_error
 
 FORM_PREFIX = "secret"
 
@@ -42,7 +42,7 @@ def _secrets_url(key, env: str) -> str:
 @login_required
 @require_http_methods(["GET"])
 def secrets_page(request, application_id, env, key_id):
-    key = selectors.key_get(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    key = key_for_user(user=request.user, application_id=application_id, env=env, key_id=key_id)
     now = timezone.now()
     query = request.GET.get("q", "").strip()[:200]
     include_expired = request.GET.get("expired") == "1"
@@ -76,7 +76,7 @@ def secrets_page(request, application_id, env, key_id):
 @never_cache  # the answer to a successful POST carries the secret's value
 @require_http_methods(["GET", "POST"])
 def secret_create(request, application_id, env, key_id):
-    key = selectors.key_get(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    key = key_for_user(user=request.user, application_id=application_id, env=env, key_id=key_id)
     next_url = _safe_next(request, _secrets_url(key, env))
     form = SecretCreateForm(request.POST or None, prefix=FORM_PREFIX)
     context = {"application": key.application, "key": key, "env": env, "form": form, "next": next_url}
@@ -89,13 +89,13 @@ def secret_create(request, application_id, env, key_id):
                 expires_at=form.expires_at(timezone.now()),
                 actor=request.user,
             )
-        except services.SecretError as exc:
+        except rules.SecretError as exc:
             form.add_error(
                 None, f"{exc.message}. {exc.description}" if exc.description != exc.message else exc.message
             )
             status = exc.status
         except KeyManagerError as exc:
-            message, status = error_answer(exc)
+            message, status = page_error(exc)
             form.add_error(None, message)
         else:
             secret.expires_in = selectors.expires_in(secret, timezone.now())
@@ -106,14 +106,14 @@ def secret_create(request, application_id, env, key_id):
         if not key.key_manager.multiple_secrets_enabled:
             form.add_error(None, "Multiple consumer secrets are not enabled for this key manager.")
         elif usage.limit_reached:
-            form.add_error(None, services.LIMIT_MESSAGE)
+            form.add_error(None, rules.LIMIT_MESSAGE)
     return render(request, "keys/secrets/new.html", context, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def secret_delete(request, application_id, env, key_id, secret_id):
-    key = selectors.key_get(user=request.user, application_id=application_id, env=env, key_id=key_id)
+    key = key_for_user(user=request.user, application_id=application_id, env=env, key_id=key_id)
     secret = selectors.secret_get(key=key, secret_id=secret_id)
     secret.expires_in = selectors.expires_in(secret, timezone.now())
     next_url = _safe_next(request, _secrets_url(key, env))
@@ -121,11 +121,11 @@ def secret_delete(request, application_id, env, key_id, secret_id):
     if request.method == "POST":
         try:
             services.secret_delete(key=key, secret=secret, actor=request.user)
-        except services.SecretError as exc:
+        except rules.SecretError as exc:
             context["error"] = exc.description
             return render(request, "keys/secrets/delete.html", context, status=exc.status)
         except KeyManagerError as exc:
-            context["error"], status = error_answer(exc)
+            context["error"], status = page_error(exc)
             return render(request, "keys/secrets/delete.html", context, status=status)
         messages.success(request, "Secret deleted. Tokens issued with it stay valid until they expire.")
         return redirect(next_url)

@@ -9,9 +9,10 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from keymanagers.base import KeyManagerError, NotSupported
-from portal import selectors, services
-from portal.forms import ApiTokenForm, ApplicationForm
+from keymanagers.base import KeyManagerError
+from portal.applications import selectors, services
+from portal.applications.forms import ApiTokenForm, ApplicationForm
+from portal.errors import page_error
 
 APPLICATIONS_PER_PAGE = 20
 
@@ -69,7 +70,7 @@ def application_edit(request, application_id):
                 f"The application was not changed: {exc}. Its keys keep the token type "
                 f"{application.get_token_type_display()}; try again later.",
             )
-            status = 400 if isinstance(exc, NotSupported) else 502
+            _message, status = page_error(exc)
         if saved is not None:
             messages.success(request, "Application updated.")
             return redirect("application_detail", application_id=application.pk)

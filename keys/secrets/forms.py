@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django import forms
 
-from keys.secret_services import DESCRIPTION_MAX_LENGTH, MAX_EXPIRY_DAYS
-
-EXPIRY_CHOICES = [
-    ("30", "30 days"),
-    ("60", "60 days"),
-    ("90", "90 days"),
-    ("180", "180 days"),
-    ("never", "Never expires"),
-    ("custom", "Custom"),
-]
-DEFAULT_EXPIRY = "90"
+from keys.secrets.rules import (
+    DEFAULT_EXPIRY_CHOICE,
+    DESCRIPTION_MAX_LENGTH,
+    EXPIRY_CHOICES,
+    MAX_EXPIRY_DAYS,
+    expiry_from_choice,
+)
 
 
 class SecretCreateForm(forms.Form):
@@ -27,7 +23,7 @@ class SecretCreateForm(forms.Form):
         help_text="Where this secret is used, e.g. “CI pipeline”.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "No description"}),
     )
-    expiry = forms.ChoiceField(choices=EXPIRY_CHOICES, initial=DEFAULT_EXPIRY, label="Expiry")
+    expiry = forms.ChoiceField(choices=EXPIRY_CHOICES, initial=DEFAULT_EXPIRY_CHOICE, label="Expiry")
     custom_days = forms.IntegerField(
         required=False,
         min_value=1,
@@ -58,8 +54,4 @@ class SecretCreateForm(forms.Form):
 
     def expires_at(self, now: datetime) -> datetime | None:
         """The chosen expiry as a moment (None = never expires). Call after ``is_valid()``."""
-        choice = self.cleaned_data["expiry"]
-        if choice == "never":
-            return None
-        days = self.cleaned_data["custom_days"] if choice == "custom" else int(choice)
-        return now + timedelta(days=days)
+        return expiry_from_choice(self.cleaned_data["expiry"], self.cleaned_data["custom_days"], now=now)

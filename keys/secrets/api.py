@@ -4,7 +4,7 @@ oauth-keys/{keyMappingId}/``: ``generate-secret``, ``secrets``, ``revoke-secret`
 Contract choices (documented in the OpenAPI schema too):
 
 - ``expiresIn`` is in seconds: absent or null → 90 days (the page's default); negative → never
-  expires; 0 is refused; at most 3650 days (``secret_services.secret_expiry_from_seconds``, the
+  expires; 0 is refused; at most 3650 days (``rules.secret_expiry_from_seconds``, the
   rule ``generate-keys`` uses too).
 - ``generate-secret``'s answer carries the value: ``Cache-Control: no-store``.
 - ``expiresAt`` is ISO 8601 in UTC (``2026-03-01T12:00:00Z``), or null for a secret that never expires.
@@ -14,33 +14,30 @@ Contract choices (documented in the OpenAPI schema too):
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from keys import secret_selectors as selectors
-from keys import secret_services as services
 from keys.api import NoStoreMixin
-from portal.api import ErrorSerializer
-from portal.api_errors import ApiError
+from keys.secrets import rules, selectors, services
+from keys.selectors import key_for_user
+from portal.api_errors import documented_errors
 
 TAG = ["Consumer secrets"]
 
 
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input, or multiple consumer secrets are not enabled for the key's key manager.",
+    401: "Not authenticated.",
+    404: "No such application, key or secret (or it belongs to someone else).",
+    409: "Maximum number of consumer secrets reached, or the last valid secret cannot be deleted.",
+    502: "The key manager failed; nothing was changed.",
+}
+
+
 def _errors(*codes: int) -> dict:
-    descriptions = {
-        400: "Invalid input, or multiple consumer secrets are not enabled for the key's key manager.",
-        401: "Not authenticated.",
-        404: "No such application, key or secret (or it belongs to someone else).",
-        409: "Maximum number of consumer secrets reached, or the last valid secret cannot be deleted.",
-        502: "The key manager failed; nothing was changed.",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
-
-
-def _raise(exc: services.SecretError):
-    raise ApiError(exc.status, exc.message, exc.description) from exc
+    return documented_errors(ERROR_DESCRIPTIONS, *codes)
 
 
 class SecretPropertiesOutputSerializer(serializers.Serializer):
@@ -52,20 +49,20 @@ class SecretPropertiesOutputSerializer(serializers.Serializer):
 
 class SecretPropertiesInputSerializer(serializers.Serializer):
     description = serializers.CharField(
-        required=False, allow_blank=True, max_length=services.DESCRIPTION_MAX_LENGTH, default=""
+        required=False, allow_blank=True, max_length=rules.DESCRIPTION_MAX_LENGTH, default=""
     )
     expiresIn = serializers.IntegerField(
         required=False,
         allow_null=True,
         default=None,
-        help_text=f"Seconds until the secret expires, at most {services.MAX_EXPIRY_DAYS} days. "
+        help_text=f"Seconds until the secret expires, at most {rules.MAX_EXPIRY_DAYS} days. "
         "Absent: 90 days. Negative: never expires. 0 is refused.",
     )
 
     def validate_expiresIn(self, value):  # noqa: N802 - DRF names hooks after fields
         try:
-            services.secret_expiry_from_seconds(value)
-        except services.SecretError as exc:
+            rules.secret_expiry_from_seconds(value)
+        except rules.SecretError as exc:
             raise serializers.ValidationError(exc.description) from None
         return value
 
@@ -104,19 +101,14 @@ class GenerateSecretApi(NoStoreMixin, APIView):
         responses={201: GeneratedSecretOutputSerializer, **_errors(400, 401, 404, 409, 502)},
     )
     def post(self, request, application_id, key_mapping_id):
-        key = selectors.key_get_by_mapping(
-            user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
-        )
+        key = key_for_user(user=request.user, application_id=application_id, key_id=key_mapping_id)
         data = GenerateSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         props = data.validated_data.get("additionalProperties") or {}
-        expires_at = services.secret_expiry_from_seconds(props.get("expiresIn"))
-        try:
-            secret, value = services.secret_create(
-                key=key, description=props.get("description", ""), expires_at=expires_at, actor=request.user
-            )
-        except services.SecretError as exc:
-            _raise(exc)
+        expires_at = rules.secret_expiry_from_seconds(props.get("expiresIn"))
+        secret, value = services.secret_create(
+            key=key, description=props.get("description", ""), expires_at=expires_at, actor=request.user
+        )
         body = GeneratedSecretOutputSerializer({"secret": secret, "value": value}).data
         enable_error = getattr(secret, "client_enable_error", "")
         if enable_error:
@@ -134,15 +126,11 @@ class SecretListApi(APIView):
         responses={200: ConsumerSecretListOutputSerializer, **_errors(400, 401, 404)},
     )
     def get(self, request, application_id, key_mapping_id):
-        key = selectors.key_get_by_mapping(
-            user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
-        )
+        key = key_for_user(user=request.user, application_id=application_id, key_id=key_mapping_id)
         if not key.key_manager.multiple_secrets_enabled:
-            _raise(
-                services.SecretsDisabled(
-                    "Multiple consumer secrets are not enabled",
-                    f"The {key.key_manager} key manager allows one consumer secret per key.",
-                )
+            raise rules.SecretsDisabled(
+                "Multiple consumer secrets are not enabled",
+                f"The {key.key_manager} key manager allows one consumer secret per key.",
             )
         secrets = list(selectors.secrets_for_key(key=key, include_expired=True))
         return Response(ConsumerSecretListOutputSerializer({"count": len(secrets), "list": secrets}).data)
@@ -157,14 +145,9 @@ class RevokeSecretApi(APIView):
         responses={204: None, **_errors(400, 401, 404, 409, 502)},
     )
     def post(self, request, application_id, key_mapping_id):
-        key = selectors.key_get_by_mapping(
-            user=request.user, application_id=application_id, key_mapping_id=key_mapping_id
-        )
+        key = key_for_user(user=request.user, application_id=application_id, key_id=key_mapping_id)
         data = RevokeSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         secret = selectors.secret_get(key=key, secret_id=data.validated_data["secretId"])
-        try:
-            services.secret_delete(key=key, secret=secret, actor=request.user)
-        except services.SecretError as exc:
-            _raise(exc)
+        services.secret_delete(key=key, secret=secret, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

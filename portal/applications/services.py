@@ -15,9 +15,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from keymanagers.base import KeyManagerError
+from keys.errors import KeysError
+from keys.services import keys_delete_all
+from keys.token_type import keys_apply_token_type
 from portal import crypto
 from portal.audit import audit
 from portal.authentication import LOOKUP_PREFIX_LENGTH, TOKEN_PREFIX
+from portal.errors import PortalError
 from portal.models import ApiToken, Application, AuditEvent, TokenType
 
 logger = logging.getLogger(__name__)
@@ -29,8 +34,12 @@ DEFAULT_THROTTLING_POLICY = "Unlimited"
 API_TOKEN_LIFETIME_CHOICES = (7, 30, 90, 365)
 
 
-class DuplicateApplicationName(Exception):
+class DuplicateApplicationName(PortalError):
     """The owner already has an application with this name (compared without case)."""
+
+    status = 409
+    title = "Conflict"
+    code = "duplicate_name"
 
     def __init__(self, name: str):
         self.name = name
@@ -125,10 +134,6 @@ def application_update(
     failure propagates as ``KeyManagerError`` with the application unchanged; a key that cannot
     take the new type (disabled key manager, outdated configuration) is a ``ValidationError``.
     """
-    from keymanagers.base import KeyManagerError
-    from keys.errors import KeysError
-    from keys.services import keys_apply_token_type
-
     name = clean_application_name(name)
     description = (description or "").strip()
     _check_fields(description=description, token_type=token_type, throttling_policy=throttling_policy)
@@ -193,9 +198,6 @@ def application_delete(*, application: Application, actor) -> None:
     (``keys_delete_all``). If a key manager fails, its ``KeyManagerError`` propagates and the
     application (with its remaining keys) is kept, so the developer can retry.
     """
-    from keymanagers.base import KeyManagerError
-    from keys.services import keys_delete_all
-
     application_id, name = application.pk, application.name
     try:
         keys_delete_all(application=application, actor=actor)

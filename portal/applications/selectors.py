@@ -8,6 +8,7 @@ from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.http import Http404
 
+from keys.models import ApplicationKey
 from portal.models import ApiToken, Application
 
 
@@ -47,8 +48,6 @@ def application_list(
 
 
 def _keys_prefetch() -> Prefetch:
-    from keys.models import ApplicationKey
-
     return Prefetch(
         "keys", queryset=ApplicationKey.objects.select_related("key_manager").order_by("created_at")
     )

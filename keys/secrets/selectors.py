@@ -1,8 +1,8 @@
 """Reads for the multiple-consumer-secrets area: a key's secrets, the limit, the panel's data.
 
-Every lookup starts from ``portal.selectors.application_get`` so that another developer's key or
+Every lookup starts from ``portal.applications.selectors.application_get`` so that another developer's key or
 secret is a 404. A ``ConsumerSecret`` row with an empty ``secret_hash`` is a pending reservation
-(see ``keys.secret_services.secret_create``): it is never listed, but it counts toward the limit
+(see ``keys.secrets.services.secret_create``): it is never listed, but it counts toward the limit
 while it is fresh.
 """
 
@@ -18,11 +18,12 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from keys.models import ApplicationKey, ConsumerSecret, KeyType
-from portal.selectors import application_get
+from keymanagers.base import KeyManagerError, adapter_for
+from keys.models import ApplicationKey, ConsumerSecret
+from keys.secrets.forms import SecretCreateForm
+from keys.selectors import ENVIRONMENTS
 
-#: URL segment → key type: ``/applications/<id>/keys/production/…``.
-ENVIRONMENTS = {"production": KeyType.PRODUCTION, "sandbox": KeyType.SANDBOX}
+#: Key type → its URL segment: ``/applications/<id>/keys/production/…``.
 ENVIRONMENT_OF = {value: name for name, value in ENVIRONMENTS.items()}
 
 #: A reservation older than this belongs to a request that died between reserving and filling
@@ -31,40 +32,6 @@ RESERVATION_TTL = timedelta(minutes=5)
 
 #: Secrets per page on the secrets page and in the panel.
 PAGE_SIZE = 10
-
-
-def key_get(*, user, application_id, env: str, key_id) -> ApplicationKey:
-    """The user's key of this application and environment, or Http404."""
-    key_type = ENVIRONMENTS.get(env)
-    if key_type is None:
-        raise Http404("No such environment")
-    application = application_get(user=user, application_id=application_id)
-    try:
-        key_id = uuid.UUID(str(key_id))
-    except ValueError:
-        raise Http404("No such key") from None
-    try:
-        key = ApplicationKey.objects.select_related("key_manager").get(
-            pk=key_id, application=application, key_type=key_type
-        )
-    except ApplicationKey.DoesNotExist:
-        raise Http404("No such key") from None
-    key.application = application  # already loaded (with its owner): saves a query later
-    return key
-
-
-def key_get_by_mapping(*, user, application_id, key_mapping_id) -> ApplicationKey:
-    """The user's key by its keyMappingId alone (the REST API's addressing), or Http404."""
-    application = application_get(user=user, application_id=application_id)
-    try:
-        key_mapping_id = uuid.UUID(str(key_mapping_id))
-        key = ApplicationKey.objects.select_related("key_manager").get(
-            pk=key_mapping_id, application=application
-        )
-    except (ValueError, ApplicationKey.DoesNotExist):
-        raise Http404("No such key") from None
-    key.application = application
-    return key
 
 
 def expires_in(secret: ConsumerSecret, now: datetime) -> str:
@@ -137,8 +104,6 @@ class SecretUsage:
 
 
 def server_limit_for(key: ApplicationKey) -> int | None:
-    from keymanagers.base import KeyManagerError, adapter_for
-
     try:
         return adapter_for(key.key_manager).max_secrets
     except KeyManagerError:
@@ -153,15 +118,17 @@ def secret_usage(*, key: ApplicationKey, now: datetime | None = None) -> SecretU
     bound (``max_secrets``) counts every secret it still stores, since it does not know our expiry.
     """
     now = now or timezone.now()
-    real = ~Q(secret_hash="")
-    fresh_reservation = Q(secret_hash="", created_at__gt=now - RESERVATION_TTL)
-    counts = ConsumerSecret.objects.filter(key=key).aggregate(
-        unexpired=Count("pk", filter=(real | fresh_reservation) & unexpired_q(now)),
-        stored=Count("pk", filter=real | fresh_reservation),
-    )
+    rows = ConsumerSecret.objects.filter(key=key).only("secret_hash", "created_at", "expires_at")
+    return _usage_of(key, list(rows), now)
+
+
+def _usage_of(key: ApplicationKey, rows: list[ConsumerSecret], now: datetime) -> SecretUsage:
+    """The one counting rule, for the service that enforces it and the panel that shows it: a
+    secret holds a slot once made, and so does a reservation while it is fresh."""
+    holding = [s for s in rows if s.secret_hash or s.created_at > now - RESERVATION_TTL]
     return SecretUsage(
-        unexpired=counts["unexpired"],
-        stored=counts["stored"],
+        unexpired=sum(1 for s in holding if not s.is_expired(now)),
+        stored=len(holding),
         policy_limit=key.key_manager.secret_count,
         server_limit=server_limit_for(key),
     )
@@ -176,7 +143,7 @@ class SecretsPanel:
     expired_count: int
     usage: SecretUsage
     more: bool = field(default=False)
-    form: Any = None  # the + New Secret form (keys.secret_forms.SecretCreateForm)
+    form: Any = None  # the + New Secret form (keys.secrets.forms.SecretCreateForm)
 
 
 def secrets_panel(*, key: ApplicationKey, now: datetime | None = None) -> SecretsPanel:
@@ -187,16 +154,10 @@ def secrets_panel(*, key: ApplicationKey, now: datetime | None = None) -> Secret
     now = now or timezone.now()
     rows = list(key.secrets.all())
     real = [s for s in rows if s.secret_hash]
-    fresh_reservations = [s for s in rows if not s.secret_hash and s.created_at > now - RESERVATION_TTL]
     unexpired = sorted(
         (s for s in real if not s.is_expired(now)), key=lambda s: (s.created_at, s.pk.hex), reverse=True
     )
-    usage = SecretUsage(
-        unexpired=len(unexpired) + sum(1 for s in fresh_reservations if not s.is_expired(now)),
-        stored=len(real) + len(fresh_reservations),
-        policy_limit=key.key_manager.secret_count,
-        server_limit=server_limit_for(key),
-    )
+    usage = _usage_of(key, rows, now)
     return SecretsPanel(
         secrets=with_expires_in(unexpired[:PAGE_SIZE], now),
         unexpired_count=len(unexpired),
@@ -208,8 +169,6 @@ def secrets_panel(*, key: ApplicationKey, now: datetime | None = None) -> Secret
 
 
 def _new_secret_form():
-    from keys.secret_forms import SecretCreateForm  # the forms module imports the services, which import us
-
     return SecretCreateForm(prefix="secret")
 
 

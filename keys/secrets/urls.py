@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from keys import secret_views
+from keys.secrets import views as secret_views
 
 # keys.urls registers the ``keyenv`` converter (production|sandbox) that this prefix uses.
 from keys.urls import KEY as KEY_URL

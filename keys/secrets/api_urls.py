@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from keys import secret_api
+from keys.secrets import api as secret_api
 
 KEY = "applications/<uuid:application_id>/oauth-keys/<uuid:key_mapping_id>/"
 
