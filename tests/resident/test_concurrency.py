@@ -16,14 +16,17 @@ from keymanagers.resident import signing
 from keymanagers.resident.validator import ResidentValidator
 from tests.resident.test_authorization_code import exchange
 from tests.resident.test_code_exchange import a_code
+from tests.secrets.conftest import reseed_migration_data
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture(autouse=True)
-def _needs_postgresql():
+def _needs_postgresql(db):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+    # An earlier transactional test in this worker may have flushed the migrations' rows.
+    reseed_migration_data()
 
 
 def test_two_rotations_at_once_leave_exactly_one_active_key(monkeypatch):
