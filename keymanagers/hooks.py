@@ -29,6 +29,8 @@ class ScopeRow(NamedTuple):
 scope_catalogue: Callable[[set[str] | None], Iterable[ScopeRow]] = lambda names: ()  # noqa: E731
 #: ``(client_id) -> description or None``: the key holding this resident client.
 client_holder: Callable[[str], str | None] = lambda client_id: None  # noqa: E731
+#: ``(client_id) -> application name or None``: the application holding this resident client.
+client_application: Callable[[str], str | None] = lambda client_id: None  # noqa: E731
 #: Admin actions on key managers, in the order offered.
 key_manager_admin_actions: list[Callable[..., Any]] = []
 #: ``(key_manager, actor) -> how many secrets were masked``, run when an admin switches multiple secrets on.
@@ -39,12 +41,14 @@ def register(
     *,
     scopes: Callable[[set[str] | None], Iterable[ScopeRow]],
     holder: Callable[[str], str | None],
+    application: Callable[[str], str | None] = lambda client_id: None,
     admin_actions: Iterable[Callable[..., Any]] = (),
     on_multiple_secrets: Iterable[Callable[..., int]] = (),
 ) -> None:
     """Called once by the app that owns scopes and keys (``keys.apps.KeysConfig.ready``)."""
-    global scope_catalogue, client_holder
+    global scope_catalogue, client_holder, client_application
     scope_catalogue = scopes
     client_holder = holder
+    client_application = application
     key_manager_admin_actions[:] = list(admin_actions)
     multiple_secrets_switched_on[:] = list(on_multiple_secrets)

@@ -116,6 +116,15 @@ def scope_rows(names: set[str] | None) -> list[ScopeRow]:
     return [ScopeRow(*row) for row in rows.values_list("name", "display_name", "description", "restricted")]
 
 
+def resident_client_application(client_id: str) -> str | None:
+    """The name of the application holding this resident client (``keymanagers.hooks``), or None."""
+    return (
+        ApplicationKey.objects.filter(consumer_key=client_id, key_manager__type=KeyManager.Type.RESIDENT)
+        .values_list("application__name", flat=True)
+        .first()
+    )
+
+
 def resident_client_holder(client_id: str) -> str | None:
     """Which key holds this resident client (``keymanagers.hooks.client_holder``), or None."""
     key = (

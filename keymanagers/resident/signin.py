@@ -17,6 +17,7 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
 from django.urls import reverse
 
+from keymanagers import hooks
 from keymanagers.callbacks import REGEXP_PREFIX
 from keymanagers.models import OAuthClient
 from portal.accounts.forms import RateLimitedAuthenticationForm
@@ -83,8 +84,14 @@ def authorization_request_in(next_url: str) -> tuple[OAuthClient, str] | None:
 
 
 def consent_name(client: OAuthClient) -> str:
-    """The name end users know the client by: its application's, else the client's own."""
-    return client.application_name or client.name or client.client_id
+    """The name end users know the client by: its application's as it is now (renames included),
+    else the one stored when the client was last written, else the client's own."""
+    return (
+        hooks.client_application(client.client_id)
+        or client.application_name
+        or client.name
+        or client.client_id
+    )
 
 
 def developer_name(client: OAuthClient) -> str:

@@ -10,7 +10,11 @@ import pytest
 from django.test import Client
 from oauth2_provider.models import Grant
 
+from keymanagers.models import OAuthClient
 from keymanagers.resident.signin import AUTH_TIME_SESSION_KEY
+from keys.services import keys_generate
+from portal.applications.services import application_update
+from portal.models import Application
 from tests.conftest import PASSWORD
 from tests.resident.conftest import CALLBACK, pkce_pair
 from tests.resident.test_authorization_code import code_tokens
@@ -292,3 +296,28 @@ def test_metadata_lists_none_for_revocation_and_the_prompt_values(client):
     document = client.get("/.well-known/openid-configuration").json()
     assert "none" in document["revocation_endpoint_auth_methods_supported"]
     assert document["prompt_values_supported"] == ["none", "login", "consent"]
+
+
+def test_consent_page_names_the_application_as_it_is_now_after_a_rename(owner, resident):
+    # Keys made through the keys service; the client stores no application name (as clients made
+    # before it was stored), and the developer renames the application afterwards.
+    application = Application.objects.create(owner=owner, name="Pizza Tracker")
+    generated = keys_generate(
+        application=application,
+        key_type="PRODUCTION",
+        key_manager=resident,
+        config={"grant_types": ["authorization_code"], "callback_url": CALLBACK},
+        actor=owner,
+    )
+    client_id = generated.key.consumer_key
+    OAuthClient.objects.filter(client_id=client_id).update(application_name="")
+    application_update(
+        application=application, actor=owner, name="Pizza Radar", token_type=application.token_type
+    )
+
+    page = signed_in(owner).get("/oauth2/authorize", auth_params(client_id, scope="default"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Authorize Pizza Radar?" in html
+    assert "Pizza Tracker" not in html
+    assert "alice_" not in html
