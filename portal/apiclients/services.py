@@ -12,6 +12,7 @@ from keymanagers.models import ClientSecret, GrantType, OAuthClient
 from portal import crypto
 from portal.apiclients.models import ApiClient
 from portal.apiclients.scopes import API_SCOPES
+from portal.audit import audit
 
 # The grant types an API client may be registered for. The password grant is also gated by the
 # Resident key manager (RFC 9700 forbids it; off unless an admin offers it there), and
@@ -99,4 +100,19 @@ def api_client_register(
     api_client.saas_app = saas_app
     api_client.grant_types = list(grant_types)
     api_client.save()
+    audit(
+        actor=owner,
+        action="api_client.register" if existing is None else "api_client.register_again",
+        client_id=oauth_client.client_id,
+        client_name=client_name,
+    )
     return Registration(api_client=api_client, client_secret=_new_secret(oauth_client))
+
+
+def api_clients_delete_all(user, *, reason: str) -> int:
+    """Delete every REST API client of ``user`` (their secrets and tokens go with them)."""
+    clients = list(OAuthClient.objects.filter(user=user, api_client=True))
+    for client in clients:
+        audit(actor=None, action="api_client.delete", client_id=client.client_id, reason=reason)
+    OAuthClient.objects.filter(pk__in=[c.pk for c in clients]).delete()
+    return len(clients)

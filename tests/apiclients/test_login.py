@@ -279,3 +279,25 @@ def test_registration_is_rate_limited_per_user_and_address(owner, settings):
     limited = register(Client(), owner.username)
     assert limited.status_code == 429
     assert "Retry-After" in limited
+
+
+def test_a_new_password_ends_the_users_api_clients_and_their_tokens(owner, registered, api_token, bearer):
+    value = api_token()
+    owner.set_password("a brand new passphrase 42")
+    owner.save()
+
+    assert bearer(value).get(f"{API}/applications").status_code == 401
+    assert not OAuthClient.objects.filter(client_id=registered["clientId"]).exists()
+    assert (
+        token(Client(), registered["clientId"], registered["clientSecret"], "apim:subscribe").status_code
+        == 401
+    )
+
+
+def test_registration_is_audited_without_the_secret(owner, registered):
+    from portal.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="api_client.register")
+    assert event.actor == owner
+    assert event.detail["client_id"] == registered["clientId"]
+    assert registered["clientSecret"] not in str(event.detail)
