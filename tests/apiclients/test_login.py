@@ -301,3 +301,18 @@ def test_registration_is_audited_without_the_secret(owner, registered):
     assert event.actor == owner
     assert event.detail["client_id"] == registered["clientId"]
     assert registered["clientSecret"] not in str(event.detail)
+
+
+def test_an_admin_deleting_an_api_client_ends_its_tokens(admin_user, registered, api_token, bearer):
+    value = api_token()
+    admin_client = Client()
+    admin_client.force_login(admin_user)
+    api_client = ApiClient.objects.get()
+    listed = admin_client.get("/admin/apiclients/apiclient/")
+    assert registered["clientId"] in listed.content.decode()
+
+    response = admin_client.post(f"/admin/apiclients/apiclient/{api_client.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not OAuthClient.objects.filter(client_id=registered["clientId"]).exists()
+    assert bearer(value).get(f"{API}/applications").status_code == 401
