@@ -316,3 +316,39 @@ def test_an_admin_deleting_an_api_client_ends_its_tokens(admin_user, registered,
     assert response.status_code == 302
     assert not OAuthClient.objects.filter(client_id=registered["clientId"]).exists()
     assert bearer(value).get(f"{API}/applications").status_code == 401
+
+
+def test_an_api_client_token_walks_the_keys_and_secrets_flow_as_its_owner(owner, api_token, bearer):
+    """create application → generate keys → generate token → + secret → list → revoke → delete, with
+    a token carrying only apim:app_manage (the bodies' vocabulary is the API's, README "REST API")."""
+    script = bearer(api_token("apim:app_manage"))
+
+    def post(path, body):
+        return script.post(f"{API}{path}", body, content_type="application/json")
+
+    created = post("/applications", {"name": "Flow"})
+    assert created.status_code == 201, created.content
+    app = created.json()["applicationId"]
+    keys = post(
+        f"/applications/{app}/generate-keys",
+        {
+            "keyType": "PRODUCTION",
+            "keyManager": "Resident",
+            "grantTypesToBeSupported": ["client_credentials"],
+        },
+    )
+    assert keys.status_code == 200, keys.content
+    key, consumer_secret = keys.json()["keyMappingId"], keys.json()["consumerSecret"]
+    issued = post(f"/applications/{app}/oauth-keys/{key}/generate-token", {"consumerSecret": consumer_secret})
+    assert issued.status_code == 200, issued.content
+    added = post(f"/applications/{app}/oauth-keys/{key}/generate-secret", {"additionalProperties": {}})
+    assert added.status_code == 201, added.content
+    listed = script.get(f"{API}/applications/{app}/oauth-keys/{key}/secrets")
+    assert listed.status_code == 200 and listed.json()["count"] == 2
+    revoked = post(
+        f"/applications/{app}/oauth-keys/{key}/revoke-secret", {"secretId": added.json()["secretId"]}
+    )
+    assert revoked.status_code in (200, 204), revoked.content  # 204 today; the reference says 200
+    deleted = script.delete(f"{API}/applications/{app}")
+    assert deleted.status_code in (200, 204), deleted.content
+    assert not Application.objects.filter(owner=owner).exists()
