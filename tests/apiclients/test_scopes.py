@@ -123,3 +123,20 @@ def test_the_table_is_the_references_security_entries():
     offered = document["components"]["securitySchemes"]["OAuth2Security"]["flows"]["password"]["scopes"]
     assert {name: offered[name] for name in API_SCOPES} == API_SCOPES
     assert set(offered) - set(API_SCOPES) == {"openid", "apim:admin"}
+
+
+@pytest.mark.django_db
+def test_the_served_document_lists_each_operations_scopes_as_alternatives(client):
+    document = client.get(f"{API}/openapi.json").json()
+    scheme = document["components"]["securitySchemes"]["OAuth2Security"]
+    assert scheme["type"] == "oauth2"
+    assert set(scheme["flows"]["clientCredentials"]["scopes"]) == set(API_SCOPES)
+    checked = 0
+    for path, operations in document["paths"].items():
+        template = path.removeprefix(API)
+        for method, operation in operations.items():
+            needed = required_scopes(template, method)
+            alternatives = [r["OAuth2Security"] for r in operation["security"] if "OAuth2Security" in r]
+            assert alternatives == [[scope] for scope in needed], (method, template)
+            checked += 1
+    assert checked >= len(OPERATION_SCOPES) - 6  # all but the deprecated keys/{keyType} aliases
