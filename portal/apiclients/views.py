@@ -14,7 +14,7 @@ import binascii
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -26,7 +26,6 @@ from portal.apiclients.services import SUPPORTED_GRANT_TYPES, api_client_registe
 from portal.ratelimit import client_address, hit_all
 
 REALM = "client-registration"
-FIELDS = ("callbackUrl", "clientName", "owner", "grantType", "saasApp")
 
 
 class RegistrationBasicAuthentication(BaseAuthentication):
@@ -51,7 +50,7 @@ class RegistrationBasicAuthentication(BaseAuthentication):
         if not sep or not username:
             raise exceptions.AuthenticationFailed("The Basic credentials must be username:password.")
         wait = hit_all(
-            request,
+            request._request,
             ("register.user", "user:" + username.lower(), settings.PORTAL_RATELIMIT_OAUTH_CLIENT),
             ("register.address", client_address(request), settings.PORTAL_RATELIMIT_OAUTH_ADDRESS),
         )
@@ -69,6 +68,53 @@ class RegistrationBasicAuthentication(BaseAuthentication):
         return form.get_user(), None
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true``/``false`` only: DRF's field would also take "yes", "on", 1, …"""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    """JSON strings only: DRF's field would turn 7 into "7"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RegistrationIn(serializers.Serializer):
+    """The reference's registration body (its DCR ``RegistrationProfile``)."""
+
+    callbackUrl = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
+    clientName = StrictCharField(max_length=255)
+    owner = StrictCharField(required=False)
+    grantType = StrictCharField(required=False, allow_blank=True, default="")
+    saasApp = StrictBooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unsupported field(s) {', '.join(unknown)}; supported: {', '.join(self.fields)}."
+            )
+        return attrs
+
+    def validate_grantType(self, value: str) -> list[str]:
+        supported = [g.value for g in SUPPORTED_GRANT_TYPES]
+        names = list(dict.fromkeys(value.split())) or [supported[0]]
+        unsupported = [name for name in names if name not in supported]
+        if unsupported:
+            raise serializers.ValidationError(
+                f"Unsupported grant type(s) {', '.join(unsupported)}; supported: {', '.join(supported)} "
+                "(password only where an admin offers it on the Resident key manager)."
+            )
+        return names
+
+
 # Outside the API's base path: the reference's document describes it in prose only, and so does
 # ours (the OAuth2Security scheme's description, portal/apiclients/authentication.py).
 @extend_schema_view(post=extend_schema(exclude=True))
@@ -77,59 +123,27 @@ class ClientRegistrationApi(APIView):
     permission_classes = (IsAuthenticated,)
 
     def post(self, request):
-        body = request.data
-        if not isinstance(body, dict):
+        if not isinstance(request.data, dict):
             raise ApiError(400, description="The body must be a JSON object.")
-        unknown = sorted(set(body) - set(FIELDS))
-        if unknown:
-            raise ApiError(
-                400,
-                description=f"Unsupported field(s) {', '.join(unknown)}; supported: {', '.join(FIELDS)}.",
-            )
-        client_name = body.get("clientName")
-        if not isinstance(client_name, str) or not client_name.strip() or len(client_name) > 255:
-            raise ApiError(400, description="clientName is required: a name of 1 to 255 characters.")
-        owner = body.get("owner")
-        if owner is not None and owner != request.user.get_username():
+        body = RegistrationIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if data.get("owner", request.user.get_username()) != request.user.get_username():
             raise ApiError(
                 403,
                 description="owner must be the user whose credentials are sent: a client is registered "
                 "for yourself only.",
             )
-        callback_url = body.get("callbackUrl") or ""
-        if not isinstance(callback_url, str) or len(callback_url) > 2000:
-            raise ApiError(400, description="callbackUrl must be a string of at most 2000 characters.")
-        saas_app = body.get("saasApp", False)
-        if not isinstance(saas_app, bool):
-            raise ApiError(400, description="saasApp must be true or false.")
-        grant_types = _grant_types(body.get("grantType"))
         registration = api_client_register(
             owner=request.user,
-            client_name=client_name.strip(),
-            callback_url=callback_url,
-            grant_types=grant_types,
-            saas_app=saas_app,
+            client_name=data["clientName"],
+            callback_url=data["callbackUrl"],
+            grant_types=data["grantType"],
+            saas_app=data["saasApp"],
         )
-        # The reference answers 200 with the client's credentials; they are shown only here.
+        # The reference answers 200 with the client's credentials; the secret is shown only here.
         return Response(
             registration.as_reference_json(),
             status=200,
             headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
         )
-
-
-def _grant_types(value) -> list[str]:
-    supported = [g.value for g in SUPPORTED_GRANT_TYPES]
-    if value is None or value == "":
-        return [supported[0]]
-    if not isinstance(value, str):
-        raise ApiError(400, description="grantType must be a string of grant types separated by spaces.")
-    names = list(dict.fromkeys(value.split()))
-    unsupported = [name for name in names if name not in supported]
-    if unsupported:
-        raise ApiError(
-            400,
-            description=f"Unsupported grantType {', '.join(unsupported)}; supported: {', '.join(supported)} "
-            "(password only where an admin offers it on the Resident key manager).",
-        )
-    return names
