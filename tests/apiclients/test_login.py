@@ -352,3 +352,13 @@ def test_an_api_client_token_walks_the_keys_and_secrets_flow_as_its_owner(owner,
     deleted = script.delete(f"{API}/applications/{app}")
     assert deleted.status_code in (200, 204), deleted.content
     assert not Application.objects.filter(owner=owner).exists()
+
+
+def test_registration_is_rate_limited_per_address_across_usernames(owner, other_developer, settings):
+    settings.PORTAL_RATELIMIT_OAUTH_ADDRESS = "2/m"
+    assert register(Client(), owner.username).status_code == 200
+    assert register(Client(), other_developer.username, password="wrong").status_code == 401
+
+    limited = register(Client(), other_developer.username)
+    assert limited.status_code == 429
+    assert ApiClient.objects.filter(owner=other_developer).count() == 0
