@@ -18,7 +18,7 @@ from oauth2_provider.models import get_access_token_model
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
-from portal.apiclients.scopes import API_SCOPES, required_scopes
+from portal.apiclients.scopes import API_SCOPES, camel_case, required_scopes
 from portal.authentication import TOKEN_PREFIX
 
 
@@ -28,11 +28,6 @@ class ApiClientToken:
 
     client_id: str
     scopes: frozenset[str]
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _checksum(token: str) -> str:
@@ -89,7 +84,7 @@ class ApiClientTokenScheme(OpenApiAuthenticationExtension):
         # in OpenAPI that is one requirement per scope (scopes within one requirement all apply).
         template = re.sub(
             r"\{(\w+)\}",
-            lambda m: "{" + _camel(m.group(1)) + "}",
+            lambda m: "{" + camel_case(m.group(1)) + "}",
             auto_schema.path.removeprefix(settings.SPECTACULAR_SETTINGS.get("SCHEMA_PATH_PREFIX", "")),
         )
         needed = required_scopes(template, auto_schema.method)

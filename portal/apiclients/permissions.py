@@ -7,8 +7,8 @@ import re
 from django.urls import reverse
 from rest_framework.permissions import BasePermission
 
-from portal.apiclients.authentication import ApiClientToken, _camel
-from portal.apiclients.scopes import required_scopes
+from portal.apiclients.authentication import ApiClientToken
+from portal.apiclients.scopes import camel_case, required_scopes
 
 _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 
@@ -17,7 +17,7 @@ def reference_template(route: str, api_prefix: str) -> str:
     """A Django route under the API's prefix as the reference's path template:
     ``api/am/devportal/v3/applications/<uuid:application_id>`` → ``/applications/{applicationId}``."""
     relative = route[len(api_prefix) :] if route.startswith(api_prefix) else route
-    return "/" + _PARAMETER.sub(lambda m: "{" + _camel(m.group(1)) + "}", relative)
+    return "/" + _PARAMETER.sub(lambda m: "{" + camel_case(m.group(1)) + "}", relative)
 
 
 def _api_prefix() -> str:

@@ -71,6 +71,12 @@ OUR_OPERATION_SCOPES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+def camel_case(name: str) -> str:
+    """Our URL keyword (``key_mapping_id``) as the reference names its path parameter (``keyMappingId``)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def required_scopes(template: str, method: str) -> tuple[str, ...] | None:
     """The scopes (any one) that open an operation; None when the operation is not in the tables."""
     key = (template, method.upper())
