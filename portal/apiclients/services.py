@@ -6,7 +6,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from keymanagers.models import ClientSecret, GrantType, OAuthClient
 from portal import crypto
@@ -64,11 +64,28 @@ def _new_secret(oauth_client: OAuthClient) -> str:
     return value
 
 
-@transaction.atomic
 def api_client_register(
     *, owner, client_name: str, callback_url: str, grant_types: list[str], saas_app: bool
 ) -> Registration:
     """Register (or register again) ``owner``'s client ``client_name``; the answer holds a new secret."""
+    arguments = dict(
+        owner=owner,
+        client_name=client_name,
+        callback_url=callback_url,
+        grant_types=grant_types,
+        saas_app=saas_app,
+    )
+    try:
+        return _register(**arguments)
+    except IntegrityError:
+        # The same name registered by a parallel request a moment ago: this one registers again.
+        return _register(**arguments)
+
+
+@transaction.atomic
+def _register(
+    *, owner, client_name: str, callback_url: str, grant_types: list[str], saas_app: bool
+) -> Registration:
     existing = (
         ApiClient.objects.select_for_update()
         .select_related("oauth_client", "owner")
