@@ -138,6 +138,10 @@ class OAuthClient(AbstractApplication):
     granted_scopes = models.JSONField(default=list, blank=True)
     # The portal application's name, shown to end users on the consent page (``name`` is internal).
     application_name = models.CharField(max_length=255, blank=True, default="")
+    # A client a user registered for the portal's own REST API (/client-registration/v0.17/register):
+    # its tokens act as ``user`` at the API and carry only the scopes in ``granted_scopes``
+    # (``apim:*``), never the catalogue's; it holds no application key.
+    api_client = models.BooleanField(default=False)
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"

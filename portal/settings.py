@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "portal",
     "keymanagers",
     "keys",
+    "portal.apiclients",
 ]
 
 MIDDLEWARE = [
@@ -252,9 +253,16 @@ RATELIMIT_CACHE_PREFIX = "rl:"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "portal.authentication.ApiTokenAuthentication",
+        # OAuth tokens of clients registered at /client-registration/v0.17/register (the reference's login).
+        "portal.apiclients.authentication.ApiClientTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # OperationScope: an API client's token needs one of the operation's apim:* scopes
+    # (portal/apiclients/scopes.py); personal tokens and sessions have all their user's rights.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "portal.apiclients.permissions.OperationScope",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",

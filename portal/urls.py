@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("portal.web_urls")),
     path("accounts/", include("portal.accounts.urls")),
+    # The reference portal's login for its REST API: register a client with your own credentials.
+    path("client-registration/v0.17/", include("portal.apiclients.urls")),
     # Secrets (multiple consumer secrets) before the general API, whose last route is a JSON 404.
     path(API, include("keys.secrets.api_urls")),
     path(API, include("portal.api_urls")),

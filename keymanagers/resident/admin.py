@@ -44,6 +44,7 @@ class ClientSecretInline(admin.TabularInline):
 PORTAL_OWNED_FIELDS = (
     "client_id",
     "portal_key",
+    "api_client",
     "name",
     "application_name",
     "user",
@@ -75,17 +76,26 @@ class OAuthClientAdmin(admin.ModelAdmin):
         "client_type",
         "token_format",
         "is_resource_server",
+        "api_client",
         "created",
     )
     list_select_related = ("user",)
-    list_filter = ("client_type", "token_format", "is_resource_server", "pkce_required")
+    list_filter = ("client_type", "token_format", "is_resource_server", "api_client", "pkce_required")
     search_fields = ("client_id", "name", "user__username", "user__email")
     readonly_fields = PORTAL_OWNED_FIELDS
     fieldsets = (
         (
             None,
             {
-                "fields": ("client_id", "portal_key", "name", "application_name", "user", "client_type"),
+                "fields": (
+                    "client_id",
+                    "portal_key",
+                    "name",
+                    "application_name",
+                    "user",
+                    "client_type",
+                    "api_client",
+                ),
                 "description": "Change keys from the developer's application page or the REST API.",
             },
         ),
@@ -111,6 +121,8 @@ class OAuthClientAdmin(admin.ModelAdmin):
     @admin.display(description="Portal key")
     def portal_key(self, obj: OAuthClient) -> str:
         # keymanagers must not import keys (keys depends on keymanagers): keys answers through a hook.
+        if obj.api_client:
+            return "None: a REST API client its user registered (Admin → REST API clients)."
         return hooks.client_holder(obj.client_id) or "None: no application holds this client."
 
     def has_add_permission(self, request):

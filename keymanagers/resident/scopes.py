@@ -46,6 +46,11 @@ def allowed_scopes(names: Iterable[str] | None, client) -> list[str]:
     """The scopes ``client`` may get: among ``names``, or all of them when ``names`` is None."""
     wanted = None if names is None else set(names)
     granted = set(getattr(client, "granted_scopes", None) or [])
+    if getattr(client, "api_client", False):
+        # A client of the portal's REST API gets the API scopes it was registered with (``apim:*``)
+        # and ``default``; the catalogue's scopes are for applications' keys, not for it.
+        offered = granted | {DEFAULT_SCOPE}
+        return sorted(offered if wanted is None else offered & wanted)
     allowed = {name for name in BUILT_IN if wanted is None or name in wanted}
     # Asking only for built-in scopes (the usual "default") needs no query at all.
     if wanted is None or wanted - set(BUILT_IN):

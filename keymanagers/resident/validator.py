@@ -167,6 +167,13 @@ class ResidentValidator(OAuth2Validator):
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         return self._client_allows(request.client, grant_type)
 
+    def validate_user(self, username, password, client, request, *args, **kwargs):
+        if not super().validate_user(username, password, client, request, *args, **kwargs):
+            return False
+        # A REST API client acts as the user who registered it: another user's password (where an
+        # admin allowed the password grant at all) must not borrow it.
+        return not client.api_client or request.user.pk == client.user_id
+
     def validate_response_type(self, client_id, response_type, client, request, *args, **kwargs):
         kinds = set(response_type.split())
         if kinds == {"code"}:
