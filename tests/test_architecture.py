@@ -54,7 +54,7 @@ INFRASTRUCTURE = (
     "portal.openapi",
     "portal.wsgi",
 )
-DOMAINS = ("keys", "keymanagers", "portal.applications", "portal.accounts")
+DOMAINS = ("keys", "keymanagers", "portal.applications", "portal.accounts", "portal.apiclients")
 APP_LABEL_MODULES = {"keys": "keys.models", "keymanagers": "keymanagers.models", "portal": "portal.models"}
 STRING_IMPORTERS = {"import_module", "import_string", "__import__"}
 
