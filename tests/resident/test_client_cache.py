@@ -151,3 +151,25 @@ def test_pages_keep_their_middleware(client):
     assert "csrftoken" in answer.cookies
     refused = client.__class__(enforce_csrf_checks=True).post("/oauth2/sign-in", {"username": "x"})
     assert refused.status_code == 403
+
+
+@pytest.mark.postgres
+def test_only_the_token_transaction_skips_the_disk_flush(client, make_client, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+    from django.db import transaction
+
+    _, registered = make_client()
+    with CaptureQueriesContext(connection) as queries:
+        assert token_request(client, registered.ref.client_id, registered.secret.value).status_code == 200
+    assert "SET LOCAL synchronous_commit = off" in [q["sql"] for q in queries]
+
+    # Inside someone else's transaction (keys made with their first token) commits stay synchronous.
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        assert token_request(client, registered.ref.client_id, registered.secret.value).status_code == 200
+    assert not any("synchronous_commit" in q["sql"] for q in queries)
+
+    settings.RESIDENT_TOKEN_ASYNC_COMMIT = False
+    with CaptureQueriesContext(connection) as queries:
+        assert token_request(client, registered.ref.client_id, registered.secret.value).status_code == 200
+    assert not any("synchronous_commit" in q["sql"] for q in queries)
