@@ -216,3 +216,24 @@ class RedeemedCode(models.Model):
 
     def __str__(self) -> str:
         return f"Redeemed code #{self.pk}"
+
+
+class ResidentStamp(models.Model):
+    """One row whose ``version`` changes with every change to a resident client, its secrets or a
+    key manager, whoever makes it (the portal, the admin, a bulk update, SQL by hand).
+
+    Database triggers bump it (migration 0007), in the same transaction as the change, so a reader
+    sees the new version exactly when it can see the new rows. Each worker caches clients, their
+    grant rules and their secrets' hashes under the version it read first
+    (``keymanagers.resident.cache``) and reads the version once per request: a deleted secret stops
+    working on every instance at the next request.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "resident cache stamp"
+
+    def __str__(self) -> str:
+        return f"resident cache stamp {self.version}"

@@ -58,17 +58,35 @@ INSTALLED_APPS = [
     "portal.apiclients",
 ]
 
+# portal.middleware's classes are Django's own, skipped on the OAuth API's paths (below): those
+# requests carry a client secret or a bearer token, never a session (README "Performance"). The
+# session and CSRF middleware keep their names: check --deploy looks for them.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.AuthenticationMiddleware",
+    "portal.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
+# The resident server's endpoints that use no browser session (authorize and sign-in do).
+PORTAL_API_PATHS = frozenset(
+    {
+        "/oauth2/token",
+        "/oauth2/introspect",
+        "/oauth2/revoke",
+        "/oauth2/jwks",
+        "/oauth2/userinfo",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/oauth-authorization-server/oauth2",
+        "/.well-known/openid-configuration",
+        "/oauth2/.well-known/openid-configuration",
+    }
+)
+PORTAL_API_PATH_PREFIXES = ("/sample/",)
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -327,6 +345,9 @@ RESIDENT_JWT_ALGORITHM = env_str("RESIDENT_JWT_ALGORITHM", "RS256")
 RESIDENT_SIGNING_KEY_FILE = env_str("RESIDENT_SIGNING_KEY_FILE")
 RESIDENT_ISSUER = env_str("RESIDENT_ISSUER", SITE_URL + "/oauth2")
 RESIDENT_REFRESH_TOKEN_EXPIRE_SECONDS = env_int("RESIDENT_REFRESH_TOKEN_EXPIRE_SECONDS", 86400)
+# PostgreSQL commits issued tokens without waiting for the disk flush (README "Performance"): a
+# crash can lose the last few hundred milliseconds of issued tokens, which then fail as unknown.
+RESIDENT_TOKEN_ASYNC_COMMIT = env_bool("RESIDENT_TOKEN_ASYNC_COMMIT", True)
 # How long a process trusts its idea of the active signing key: other instances see a rotation
 # within this. Tests roll the database back under the cache, so they read the keys every time.
 RESIDENT_SIGNING_KEY_CACHE_SECONDS = env_int("RESIDENT_SIGNING_KEY_CACHE_SECONDS", 0 if TESTING else 60)

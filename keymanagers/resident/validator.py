@@ -27,7 +27,8 @@ import binascii
 from datetime import timedelta
 from urllib.parse import unquote_plus
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, get_refresh_token_model, revoke_access_token
@@ -36,12 +37,25 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from keymanagers.callbacks import MAX_REDIRECT_URI_LENGTH, REGEXP_PREFIX, regexp_matches
-from keymanagers.models import ClientSecret, GrantType, KeyManager, RedeemedCode
-from keymanagers.resident import introspection, lookup, scopes, signing, tokens
+from keymanagers.models import ClientSecret, GrantType, KeyManager, OAuthClient, RedeemedCode
+from keymanagers.resident import cache, introspection, lookup, scopes, signing, tokens
 from portal import crypto
 
 # Grants a client may only use when the Resident key manager also offers them (RFC 9700).
 GATED_GRANT_TYPES = {GrantType.PASSWORD.value, GrantType.IMPLICIT.value}
+
+
+def live_secrets(client) -> list[tuple[object, str]]:
+    """(id, keyed hash) of the client's unexpired secrets: from this request's cached copy of the
+    client (``keymanagers.resident.cache``), else from the database."""
+    cached = cache.secret_candidates(client)
+    if cached is not None:
+        return cached
+    return list(
+        ClientSecret.objects.filter(client=client)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .values_list("id", "secret_hash")
+    )
 
 
 def secret_matches(client, secret: str) -> bool:
@@ -51,12 +65,7 @@ def secret_matches(client, secret: str) -> bool:
     """
     if not secret:
         return False
-    hashes = (
-        ClientSecret.objects.filter(client=client)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .values_list("secret_hash", flat=True)
-    )
-    return crypto.matches_any(secret, hashes)
+    return crypto.matches_any(secret, [secret_hash for _id, secret_hash in live_secrets(client)])
 
 
 def code_hash(code: str) -> str:
@@ -91,13 +100,17 @@ def _issued_tokens(token: dict) -> tuple[int | None, object]:
     return access_id, family
 
 
-def resident_grant_types() -> set[str]:
+def _load_resident_grant_types() -> set[str]:
     row = (
         KeyManager.objects.filter(type=KeyManager.Type.RESIDENT)
         .values_list("available_grant_types", flat=True)
         .first()
     )
     return {g.replace("-", "_") for g in (row or [])}
+
+
+def resident_grant_types() -> set[str]:
+    return cache.resident_grant_types(_load_resident_grant_types)
 
 
 def redirect_uri_matches(registered: list[str], uri: str, exact_check) -> bool:
@@ -150,6 +163,17 @@ class ResidentValidator(OAuth2Validator):
             return False
         request.client_id = client_id
         return secret_matches(client, secret)
+
+    def _load_application(self, client_id, request):
+        """DOT's lookup (it sets ``request.client``), through the per-process client cache."""
+        client = request.client
+        if isinstance(client, OAuthClient) and client.client_id == client_id:
+            return client
+        request.client = None
+        request.client = cache.client(
+            client_id, lambda: super(ResidentValidator, self)._load_application(client_id, request)
+        )
+        return request.client
 
     def _check_secret(self, provided_secret, stored_secret):
         # DOT's own paths compare against Application.client_secret, which resident clients leave
@@ -283,6 +307,20 @@ class ResidentValidator(OAuth2Validator):
             request.tokens_from_code = _issued_tokens(token)
         return saved
 
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        # Inside DOT's transaction: a token row may be lost on a crash (the client asks again), so
+        # PostgreSQL need not wait for the disk flush before answering (README "Performance").
+        # Only when that transaction is the outermost: a caller's transaction (keys made together
+        # with their first token) keeps its synchronous commit.
+        if (
+            settings.RESIDENT_TOKEN_ASYNC_COMMIT
+            and connection.vendor == "postgresql"
+            and len(connection.atomic_blocks) == 1
+        ):
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        return super()._save_bearer_token(token, request, *args, **kwargs)
+
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
@@ -314,8 +352,6 @@ class ResidentValidator(OAuth2Validator):
 
     # -- OpenID Connect: ID tokens signed with our keys ----------------------------------------
     def get_oidc_issuer_endpoint(self, request):
-        from django.conf import settings
-
         return settings.RESIDENT_ISSUER
 
     def get_id_token_dictionary(self, token, token_handler, request):
