@@ -61,7 +61,7 @@ def drop_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("keymanagers", "0006_resident_codes_and_application_name"),
+        ("keymanagers", "0007_oauthclient_api_client"),
     ]
 
     operations = [
