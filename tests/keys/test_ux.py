@@ -187,7 +187,7 @@ def test_the_curl_command_quotes_the_credentials(owner_client, application, resi
     key = make_key(application, resident, owner).key
     page = text(owner_client.get(keys_url(application)))
     curl = re.search(r'<pre id="curl-command">([^<]+)</pre>', page).group(1)
-    assert f"  -u &#x27;{key.consumer_key}:&lt;CONSUMER_SECRET&gt;&#x27; \\" in curl
+    assert f"  -u &quot;{key.consumer_key}:$CONSUMER_SECRET&quot; \\" in curl
 
 
 # -- 7. breadcrumbs ------------------------------------------------------------------------------------
