@@ -196,10 +196,28 @@ def _render(request, application, env: str, *, km_name: str | None = None, statu
         known = {s.name: s for s in selectors.scopes_list(application=application)}
         ctx["token_scopes"] = [_scope_row(name, known.get(name)) for name in token.scopes]
     token_form = ctx.get("token_form")
-    once_secret = ctx.get("new_secret") or getattr(ctx.get("generated"), "consumer_secret", "")
+    once_secret = (
+        ctx.get("new_secret")
+        or ctx.get("created_value")
+        or getattr(ctx.get("generated"), "consumer_secret", "")
+    )
     if token_form is not None and once_secret and "consumer_secret" in token_form.fields:
         token_form.fields["consumer_secret"].help_text = PASTE_HINT
     return render(request, "keys/page.html", ctx, status=status)
+
+
+def secret_created(request, key, env: str, secret, value: str):
+    """The keys page answering + New Secret's dialog: the new value shown once at the top, as the
+    first secret is after Generate Keys (one pattern for one-time values). Called by
+    ``keys.secrets.views.secret_create`` for a POST that came from this page."""
+    return _render(
+        request,
+        key.application,
+        env,
+        km_name=key.key_manager.name,
+        created_secret=secret,
+        created_value=value,
+    )
 
 
 @login_required

@@ -355,3 +355,26 @@ def test_the_demo_with_node_shows_a_second_key_manager_tab_that_makes_keys(page,
         shot(page, f"demo-second-key-manager-{width}")
     finally:
         peer.stop()
+
+
+def test_a_new_secret_is_shown_once_on_the_keys_page_like_the_first(
+    page, width, owner, application, resident
+):
+    key = make_keys(application, resident).key
+    sign_in(page, owner)
+    page.goto(keys_page(application))
+    page.click("text=+ New Secret")
+    dialog = page.locator(f"#new-secret-{key.pk}")
+    dialog.get_by_label("Description (optional)").fill("CI pipeline")
+    dialog.get_by_role("button", name="Generate secret").click()
+
+    once = page.locator(".secret-once")
+    expect(once.locator("h2")).to_have_text("Copy it now, it will not be shown again")
+    expect(once).to_contain_text("“CI pipeline”")
+    expect(page).to_have_url(re.compile(re.escape(keys_page(application)) + "$"))
+    expect(page.locator(".secrets-panel tbody")).to_contain_text("CI pipeline")
+    value = page.locator("#new-secret-value").inner_text()
+    shot(page, f"secret-created-inline-{width}")
+    page.reload()
+    expect(page.locator(".secret-once")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text(value)
