@@ -181,12 +181,11 @@ class KeyConfigForm(NoColonLabels, forms.Form):
 class GenerateKeysForm(KeyConfigForm):
     """Key Configurations plus, in multiple-secret mode, the first secret's description and expiry."""
 
+    # The same labels as + New Secret's (keys.secrets.forms): one name per thing across the pages.
     secret_description = forms.CharField(
-        label="Secret description", required=False, max_length=DESCRIPTION_MAX_LENGTH
+        label="Description (optional)", required=False, max_length=DESCRIPTION_MAX_LENGTH
     )
-    secret_expiry = forms.ChoiceField(
-        label="Secret expires in", choices=EXPIRY_CHOICES, initial=DEFAULT_EXPIRY_CHOICE
-    )
+    secret_expiry = forms.ChoiceField(label="Expiry", choices=EXPIRY_CHOICES, initial=DEFAULT_EXPIRY_CHOICE)
     secret_expiry_days = forms.IntegerField(
         label="Custom expiry (days)", required=False, min_value=1, max_value=MAX_EXPIRY_DAYS
     )
@@ -238,7 +237,9 @@ class MapKeysForm(NoColonLabels, forms.Form):
 class TokenForm(NoColonLabels, forms.Form):
     """Generate Access Token: scopes, validity, the secret where the portal cannot look it up."""
 
-    scopes = forms.MultipleChoiceField(label="Scopes", required=False, widget=forms.SelectMultiple)
+    # Checkboxes, not a native multi-select (Ctrl/Cmd-click that nothing explains, rows that go
+    # pale on blur); the page labels each with its display name, key and description (scope_rows).
+    scopes = forms.MultipleChoiceField(label="Scopes", required=False, widget=forms.CheckboxSelectMultiple)
     validity_period = forms.IntegerField(
         label="Validity period", initial=3600, help_text="Seconds. A negative number means never expires."
     )
@@ -253,7 +254,9 @@ class TokenForm(NoColonLabels, forms.Form):
 
     def __init__(self, *args, scopes, needs_secret: bool, validity_default: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        scopes = list(scopes)
         self.fields["scopes"].choices = [(s.name, s.display_name or s.name) for s in scopes]
+        self._scopes = scopes
         if validity_default:
             self.fields["validity_period"].initial = validity_default
         self.needs_secret = needs_secret
@@ -264,3 +267,8 @@ class TokenForm(NoColonLabels, forms.Form):
             )
         else:
             del self.fields["consumer_secret"]
+
+    def scope_rows(self):
+        """(checkbox, scope) pairs, in the order of the choices: the page shows each checkbox with
+        the scope's display name, its key (what the token carries) and its description."""
+        return list(zip(self["scopes"], self._scopes, strict=True))

@@ -70,14 +70,30 @@ def _key(request, application_id, env, key_id):
     return key.application, key
 
 
+#: Step 1 of the cURL dialog: the secret goes into a variable without being echoed or written to
+#: the shell's history (``read -s``; bash and zsh), exported for the commands run after it.
+CURL_SECRET_COMMAND = "read -rs CONSUMER_SECRET && export CONSUMER_SECRET"
+
+
+def _double_quoted(value: str) -> str:
+    # Inside "…" the shell still expands $ ` \ and ": escape them, so the key pastes as it is.
+    return "".join("\\" + c if c in '\\"$`' else c for c in value)
+
+
 def _curl(token_endpoint: str, consumer_key: str) -> str:
-    # Quoted for the shell, so the command pastes as it is (``<`` and ``>`` are redirections).
-    credentials = shlex.quote(f"{consumer_key}:<CONSUMER_SECRET>")
+    """Step 2: runs as pasted once CONSUMER_SECRET is set (a placeholder such as <CONSUMER_SECRET>
+    would be sent as the secret and get invalid_client)."""
     return (
         f"curl -X POST {shlex.quote(token_endpoint or '<TOKEN_ENDPOINT>')} \\\n"
-        f"  -u {credentials} \\\n"
+        f'  -u "{_double_quoted(consumer_key)}:$CONSUMER_SECRET" \\\n'
         '  -d "grant_type=client_credentials"'
     )
+
+
+def _scope_row(name: str, scope) -> dict:
+    if scope is None:  # a scope the server granted that the portal does not define
+        return {"name": name, "display_name": name, "description": ""}
+    return {"name": name, "display_name": scope.display_name or name, "description": scope.description}
 
 
 #: What the keys services raise for a request they do not carry out (``portal.errors``).
@@ -157,6 +173,7 @@ def _render(request, application, env: str, *, km_name: str | None = None, statu
         stored_secret=stored_secret,
         stored_secret_masked=crypto.mask(stored_secret) if stored_secret else "",
         curl=_curl(endpoints.get("token", ""), key.consumer_key),
+        curl_secret_command=CURL_SECRET_COMMAND,
         client_disabled_for_expiry=selectors.key_client_disabled_for_expiry(key),
     )
     if multiple:
@@ -173,11 +190,34 @@ def _render(request, application, env: str, *, km_name: str | None = None, statu
             needs_secret=not stored_secret,
             validity_default=key.application_access_token_expiry_time,
         )
+    token = ctx.get("new_token") or getattr(ctx.get("generated"), "token", None)
+    if token is not None:
+        # The result names each scope as the picker did: display name, key and description.
+        known = {s.name: s for s in selectors.scopes_list(application=application)}
+        ctx["token_scopes"] = [_scope_row(name, known.get(name)) for name in token.scopes]
     token_form = ctx.get("token_form")
-    once_secret = ctx.get("new_secret") or getattr(ctx.get("generated"), "consumer_secret", "")
+    once_secret = (
+        ctx.get("new_secret")
+        or ctx.get("created_value")
+        or getattr(ctx.get("generated"), "consumer_secret", "")
+    )
     if token_form is not None and once_secret and "consumer_secret" in token_form.fields:
         token_form.fields["consumer_secret"].help_text = PASTE_HINT
     return render(request, "keys/page.html", ctx, status=status)
+
+
+def secret_created(request, key, env: str, secret, value: str):
+    """The keys page answering + New Secret's dialog: the new value shown once at the top, as the
+    first secret is after Generate Keys (one pattern for one-time values). Called by
+    ``keys.secrets.views.secret_create`` for a POST that came from this page."""
+    return _render(
+        request,
+        key.application,
+        env,
+        km_name=key.key_manager.name,
+        created_secret=secret,
+        created_value=value,
+    )
 
 
 @login_required

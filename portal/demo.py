@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from keys.demo import load_keys_demo
+from keys.demo import load_keys_demo, load_peer_key_manager
 from keys.models import ApplicationKey, KeyType
 from portal.applications import services
 from portal.models import Application, TokenType
@@ -34,8 +34,11 @@ def _user(*, username: str, password: str, email: str, staff: bool):
 
 
 @transaction.atomic
-def load_demo_data() -> dict:
+def load_demo_data(*, oidc_peer_url: str = "", oidc_peer_token: str = "") -> dict:
     """Create (or refresh) the demo developer, the admin, the demo application and its keys.
+
+    With ``oidc_peer_url`` and ``oidc_peer_token`` (a running oidc-provider peer and its initial
+    access token), also adds that peer as a second key manager.
 
     Returns what was made, for the management command to print: usernames, passwords (these are
     public demo credentials, not secrets), the application, its Production key at the Resident key
@@ -58,6 +61,13 @@ def load_demo_data() -> dict:
             token_type=TokenType.JWT,
         )
     generated = load_keys_demo(application)
+    # A second key manager when .ci/demo started the oidc-provider peer (Node.js): the keys pages
+    # then show the tabs of several key managers.
+    peer = (
+        load_peer_key_manager(url=oidc_peer_url, initial_access_token=oidc_peer_token)
+        if oidc_peer_url and oidc_peer_token
+        else None
+    )
     key = (
         generated.key
         if generated
@@ -77,4 +87,5 @@ def load_demo_data() -> dict:
         "key": key,
         "key_created": generated is not None,
         "consumer_secret": generated.consumer_secret if generated else "",
+        "peer_key_manager": peer,
     }

@@ -7,6 +7,8 @@ panel does also works here without JavaScript. ``?fragment=1`` returns only the 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from keymanagers.base import KeyManagerError
+from keys import views as keys_views
 from keys.secrets import rules, selectors, services
 from keys.secrets.forms import SecretCreateForm
 from keys.selectors import key_for_user
@@ -33,6 +36,11 @@ def _safe_next(request, default: str) -> str:
     ):
         return candidate
     return default
+
+
+def _from_keys_page(next_url: str, key, env: str) -> bool:
+    keys_page = reverse("application_keys", kwargs={"application_id": key.application_id, "env": env})
+    return urlsplit(next_url).path == keys_page
 
 
 def _secrets_url(key, env: str) -> str:
@@ -100,6 +108,9 @@ def secret_create(request, application_id, env, key_id):
         else:
             secret.expires_in = selectors.expires_in(secret, timezone.now())
             # Rendered in the POST's own response: the value never goes to the session or a URL.
+            if _from_keys_page(next_url, key, env):
+                # From the keys page's dialog: shown there, like the first secret (issue 13).
+                return keys_views.secret_created(request, key, env, secret, value)
             return render(request, "keys/secrets/created.html", {**context, "secret": secret, "value": value})
     elif request.method == "GET":
         usage = selectors.secret_usage(key=key)

@@ -9,6 +9,11 @@
  *   address bar after a POST rendered it at an action URL, so that a reload does not post again.
  *   A form sent back with errors focuses its [autofocus] field (the first one to fix), also in a
  *   dialog opened on load.
+ *   The page's flash messages move to the panel the page lands on (the URL's #anchor: Key
+ *   Configurations after Update, Consumer Secrets after deleting a secret), into a live region,
+ *   so they are seen where the user is looking and announced to screen readers.
+ *   <fieldset data-scope-picker> with an <input data-scope-filter> hides the scopes whose
+ *   [data-scope-text] does not contain what is typed (never a ticked one).
  */
 (function () {
   "use strict";
@@ -94,8 +99,65 @@
     }
   }
 
+  function panelFor(target) {
+    // The anchor names a panel (a <section>) or its heading: the message goes right under the heading.
+    var panel = target.closest("section") || target;
+    var heading = /^H[1-6]$/.test(target.tagName) ? target : panel.querySelector("h2, h3");
+    return { panel: panel, after: heading && panel.contains(heading) ? heading : null };
+  }
+
+  function moveMessagesToPanel() {
+    var flashes = document.querySelector(".flashes");
+    var hash = window.location.hash;
+    if (!flashes || !hash) {
+      return;
+    }
+    var target = document.getElementById(decodeURIComponent(hash.slice(1)));
+    if (!target || !target.closest("main") || target.contains(flashes)) {
+      return;
+    }
+    var place = panelFor(target);
+    // An empty live region first, filled a moment later: screen readers announce a change to a
+    // region they already know, not a region that appears with its text.
+    var region = document.createElement("div");
+    region.className = "flashes panel-messages";
+    region.setAttribute("role", "status");
+    region.setAttribute("aria-live", "polite");
+    region.setAttribute("data-panel-messages", "");
+    if (place.after) {
+      place.after.insertAdjacentElement("afterend", region);
+    } else {
+      place.panel.insertBefore(region, place.panel.firstChild);
+    }
+    var items = Array.prototype.slice.call(flashes.children);
+    flashes.remove();
+    window.setTimeout(function () {
+      items.forEach(function (item) {
+        item.removeAttribute("role");
+        region.appendChild(item);
+      });
+    }, 50);
+  }
+
+  function filterScopes(input) {
+    var picker = input.closest("[data-scope-picker]");
+    var words = input.value.toLowerCase().trim();
+    var shown = 0;
+    picker.querySelectorAll("[data-scope-text]").forEach(function (row) {
+      var box = row.querySelector("input[type=checkbox]");
+      var match = !words || row.getAttribute("data-scope-text").indexOf(words) !== -1 || (box && box.checked);
+      row.hidden = !match;
+      shown += match ? 1 : 0;
+    });
+    var none = picker.querySelector("[data-scope-none]");
+    if (none) {
+      none.hidden = shown > 0;
+    }
+  }
+
   function init() {
     showCanonicalUrl();
+    moveMessagesToPanel();
     document.querySelectorAll("form.keys-config").forEach(sync);
     focusFieldToFix();
     // Chromium clears the focus when it scrolls to the URL's anchor, once the page has loaded.
@@ -103,6 +165,19 @@
       window.setTimeout(focusFieldToFix, 0);
     });
   }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("[data-scope-filter]")) {
+      filterScopes(event.target);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    // Enter in the filter box must not send the token form.
+    if (event.key === "Enter" && event.target.matches("[data-scope-filter]")) {
+      event.preventDefault();
+    }
+  });
 
   document.addEventListener("change", function (event) {
     var form = event.target.closest("form.keys-config");

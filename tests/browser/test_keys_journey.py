@@ -84,7 +84,7 @@ def test_generate_keys_copy_the_token_then_sandbox_token_and_curl(
     page.click("button:has-text('Generate Access Token')")
     dialog = page.locator("#token-dialog")
     expect(dialog).to_be_visible()
-    dialog.locator("select[name=token-scopes]").select_option("default")
+    dialog.get_by_label("Default").check()  # a labelled checkbox since issue 13
     dialog.locator("input[name=token-validity_period]").fill("600")
     dialog.locator("input[name=token-consumer_secret]").fill(secret)
     screenshot(page, "keys-token-dialog")
@@ -98,7 +98,7 @@ def test_generate_keys_copy_the_token_then_sandbox_token_and_curl(
     curl = page.locator("#curl-command")
     expect(curl).to_be_visible()
     expect(curl).to_contain_text(f"curl -X POST {settings.SITE_URL}/oauth2/token")
-    expect(curl).to_contain_text(f"-u '{sandbox.consumer_key}:<CONSUMER_SECRET>'")
+    expect(curl).to_contain_text(f'-u "{sandbox.consumer_key}:$CONSUMER_SECRET"')  # issue 13
     expect(curl).to_contain_text('-d "grant_type=client_credentials"')
     screenshot(page, "keys-curl-dialog")
     page.click("#curl-dialog button:has-text('Close')")

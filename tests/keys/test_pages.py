@@ -260,8 +260,13 @@ def test_the_page_shows_endpoints_actions_and_the_curl_command(owner_client, app
     assert 'id="curl-dialog"' in page
     curl = re.search(r'<pre id="curl-command">([^<]+)</pre>', page).group(1)
     assert f"curl -X POST {settings.SITE_URL}/oauth2/token" in curl
-    # Quoted, so that the command pastes into a shell as it is (< and > are redirections there).
-    assert f"-u &#x27;{key.consumer_key}:&lt;CONSUMER_SECRET&gt;&#x27; \\" in curl
+    # Runs as pasted once CONSUMER_SECRET is set (issue 13: a <CONSUMER_SECRET> placeholder got
+    # invalid_client); the variable is set first with `read -s`, never typed into the history.
+    assert f"-u &quot;{key.consumer_key}:$CONSUMER_SECRET&quot; \\" in curl
+    assert (
+        '<pre id="curl-secret-command">read -rs CONSUMER_SECRET &amp;&amp; export CONSUMER_SECRET</pre>'
+        in page
+    )
     assert "grant_type=client_credentials" in curl
     assert key_url("keys_remove", key) in page
 
@@ -318,7 +323,9 @@ def test_regenerate_secret_asks_first_then_shows_the_new_secret_once(
 
     assert response.status_code == 200
     new = re.search(r'<code id="new-secret">([^<]+)</code>', text(response)).group(1)
-    assert "it will not be shown again" in text(response)
+    # Single-secret mode can show the secret again (Show): the page must not claim otherwise (issue 13).
+    assert "it will not be shown again" not in text(response)
+    assert "stays available under Consumer Secret" in text(response)
     assert token_at_endpoint(client, generated.key.consumer_key, generated.consumer_secret).status_code == 401
     assert token_at_endpoint(client, generated.key.consumer_key, new).status_code == 200
 
@@ -344,7 +351,7 @@ def test_generate_access_token_with_the_stored_secret(
     page = text(response)
     assert re.search(r'<code id="new-token">[^<]+</code>', page)
     assert "600 seconds" in page
-    assert '<span class="badge">default</span>' in page
+    assert '<code class="scope-key">default</code>' in page
 
 
 def test_generate_access_token_asks_for_the_secret_in_multiple_secret_mode(

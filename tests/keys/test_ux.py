@@ -111,13 +111,23 @@ def test_the_secret_generated_page_names_the_keys_page_for_the_address_bar(
     key = make_key(application, resident, application.owner).key
     back = f"{keys_url(application, km='Resident')}#secrets-title-{key.pk}"
 
+    # From the keys page's dialog, the answer is the keys page itself (issue 13: one pattern for
+    # one-time values), whose address bar shows the keys page, not the POST's URL.
     response = owner_client.post(secrets_url(key, "new/"), {"secret-expiry": "30", "next": back})
 
     assert response.status_code == 200
     page = text(response)
-    listed = f"{secrets_url(key)}?next={quote(back, safe='/')}"
+    assert f'data-canonical-url="{keys_url(application, km="Resident")}"' in page
+    assert '<code id="new-secret-value">' in page
+    assert "js/keys.js" in page
+
+    # From the secrets list, its result page names the list for the address bar, and Done goes back.
+    listed_back = secrets_url(key)
+    response = owner_client.post(secrets_url(key, "new/"), {"secret-expiry": "30", "next": listed_back})
+    page = text(response)
+    listed = f"{secrets_url(key)}?next={quote(listed_back, safe='/')}"
     assert f'data-canonical-url="{listed}"' in page
-    assert f'<a class="btn btn-primary" href="{back}">Done</a>' in page
+    assert f'<a class="btn btn-primary" href="{listed_back}">Done</a>' in page
     assert "js/keys.js" in page
 
 
@@ -187,7 +197,7 @@ def test_the_curl_command_quotes_the_credentials(owner_client, application, resi
     key = make_key(application, resident, owner).key
     page = text(owner_client.get(keys_url(application)))
     curl = re.search(r'<pre id="curl-command">([^<]+)</pre>', page).group(1)
-    assert f"  -u &#x27;{key.consumer_key}:&lt;CONSUMER_SECRET&gt;&#x27; \\" in curl
+    assert f"  -u &quot;{key.consumer_key}:$CONSUMER_SECRET&quot; \\" in curl
 
 
 # -- 7. breadcrumbs ------------------------------------------------------------------------------------

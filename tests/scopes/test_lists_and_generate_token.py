@@ -101,7 +101,7 @@ def test_the_token_dialog_refuses_an_ungranted_restricted_scope_and_gives_a_gran
     assert refused.status_code == 400
     assert "Select a valid choice. billing:admin" in refused.content.decode()
     assert granted.status_code == 200, granted.content.decode()[:2000]
-    assert '<span class="badge">billing:admin</span>' in granted.content.decode()
+    assert '<code class="scope-key">billing:admin</code>' in granted.content.decode()
 
 
 def test_the_keys_page_makes_as_many_queries_with_many_granted_scopes_as_with_one(

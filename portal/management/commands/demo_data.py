@@ -1,5 +1,7 @@
 """``manage.py demo_data``: load the demo developer, admin and application (safe to run again)."""
 
+import os
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -10,7 +12,12 @@ class Command(BaseCommand):
     help = "Create or refresh the demo data: developer 'demo', admin 'admin', application 'Weather App'."
 
     def handle(self, *args, **options):
-        data = load_demo_data()
+        # Set by .ci/demo when it started the oidc-provider peer; the token comes through the
+        # environment, not the command line, where other users of the machine could read it.
+        data = load_demo_data(
+            oidc_peer_url=os.environ.get("DEMO_OIDC_PEER_URL", ""),
+            oidc_peer_token=os.environ.get("DEMO_OIDC_PEER_TOKEN", ""),
+        )
 
         def state(created: bool) -> str:
             return "created" if created else "already there"
@@ -39,4 +46,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Get a token: curl -u '{credentials}' -d grant_type=client_credentials {token_url}"
             )
+        if data["peer_key_manager"] is not None:
+            peer = data["peer_key_manager"]
+            self.stdout.write(f"Second key manager: {peer.display_name} at {peer.issuer}")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
