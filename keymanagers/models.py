@@ -138,6 +138,9 @@ class OAuthClient(AbstractApplication):
     granted_scopes = models.JSONField(default=list, blank=True)
     # The portal application's name, shown to end users on the consent page (``name`` is internal).
     application_name = models.CharField(max_length=255, blank=True, default="")
+    # When the client last authenticated at the token, introspection or revocation endpoint (to the
+    # minute: ``keymanagers.resident.usage`` writes at most once a minute per client and secret).
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
@@ -158,6 +161,8 @@ class ClientSecret(models.Model):
     secret_hash = models.CharField(max_length=64)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When this secret last authenticated its client (to the minute; ``keymanagers.resident.usage``).
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["client", "expires_at"])]

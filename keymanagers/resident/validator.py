@@ -37,26 +37,27 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from keymanagers.callbacks import MAX_REDIRECT_URI_LENGTH, REGEXP_PREFIX, regexp_matches
 from keymanagers.models import ClientSecret, GrantType, KeyManager, RedeemedCode
-from keymanagers.resident import introspection, lookup, scopes, signing, tokens
+from keymanagers.resident import introspection, lookup, scopes, signing, tokens, usage
 from portal import crypto
 
 # Grants a client may only use when the Resident key manager also offers them (RFC 9700).
 GATED_GRANT_TYPES = {GrantType.PASSWORD.value, GrantType.IMPLICIT.value}
 
 
-def secret_matches(client, secret: str) -> bool:
-    """Whether ``secret`` is one of the client's unexpired secrets.
+def secret_matches(client, secret: str):
+    """The id of the client's unexpired secret that ``secret`` is, or None (so it also says which
+    secret authenticated, for "last used").
 
     The keyed hash is computed once and compared in constant time with every candidate.
     """
     if not secret:
-        return False
-    hashes = (
+        return None
+    rows = (
         ClientSecret.objects.filter(client=client)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .values_list("secret_hash", flat=True)
+        .values_list("id", "secret_hash")
     )
-    return crypto.matches_any(secret, hashes)
+    return crypto.which_matches(secret, rows)
 
 
 def code_hash(code: str) -> str:
@@ -149,7 +150,18 @@ class ResidentValidator(OAuth2Validator):
         if client is None:
             return False
         request.client_id = client_id
-        return secret_matches(client, secret)
+        secret_id = secret_matches(client, secret)
+        if secret_id is None:
+            return False
+        usage.record_use(client, secret_id)  # "last used": throttled, never fails the request
+        return True
+
+    def authenticate_client_id(self, client_id, request, *args, **kwargs):
+        # A public client (no secret) authenticates by its id alone: its key's "last used" too.
+        if not super().authenticate_client_id(client_id, request, *args, **kwargs):
+            return False
+        usage.record_use(request.client)
+        return True
 
     def _check_secret(self, provided_secret, stored_secret):
         # DOT's own paths compare against Application.client_secret, which resident clients leave
