@@ -105,7 +105,7 @@ def test_a_developer_deletes_the_idle_secret_and_is_warned_about_the_busy_one(
     expect(last.get_by_role("button", name="Delete")).to_be_disabled()
     expect(last).to_contain_text("The only valid secret of this key: create a new one before deleting it.")
     shot(page, f"secrets-last-secret-{width}")
-    last.get_by_role("link", name="+ New Secret").click()
+    last.get_by_role("link", name="create a new one").click()
     expect(page.locator(f"#new-secret-{key.pk}")).to_be_visible()
 
 

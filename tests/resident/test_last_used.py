@@ -161,3 +161,27 @@ def test_the_adapter_reports_last_use(client, client_and_secret, adapter, make_c
     assert report[row.client_id].secrets == {secret.remote_id: T0}
     assert report[other.client_id].client is None
     assert list(report[other.client_id].secrets.values()) == [None]
+
+
+def test_a_public_client_is_marked_used_when_it_redeems_a_code(client, owner_client, make_client):
+    from tests.resident.conftest import CALLBACK, authorize, pkce_pair
+
+    row, registered = make_client(public_client=True)
+    verifier, challenge = pkce_pair()
+
+    with time_machine.travel(T0, tick=False):
+        query, _ = authorize(owner_client, registered.ref.client_id, challenge=challenge)
+        answer = client.post(
+            "/oauth2/token",
+            {
+                "grant_type": "authorization_code",
+                "code": query["code"][0],
+                "redirect_uri": CALLBACK,
+                "code_verifier": verifier,
+                "client_id": registered.ref.client_id,
+            },
+        )
+
+    assert answer.status_code == 200, answer.content
+    row.refresh_from_db()
+    assert row.last_used_at == T0
