@@ -4,10 +4,11 @@ Developers rotate a secret safely only once the old one is idle, so the server r
 each secret (and each client) last authenticated at its endpoints. A token request must neither
 wait for nor fail because of this bookkeeping:
 
-* at most one write per client and secret per minute (``THROTTLE``): a cache marker says "written
-  in the last minute" (one cache read on the common path), and the UPDATE itself only touches rows
-  whose ``last_used_at`` is older than a minute, so workers with separate caches, or requests racing
-  past the marker, still write once;
+* at most one write per client and secret per minute (``THROTTLE``), checked in three steps, the
+  cheapest first: this process's own memory of what it recorded in the last minute (no I/O: the
+  common path of a busy client), then a cache marker shared by every process (one cache read), then
+  the UPDATE itself, which only touches rows whose ``last_used_at`` is older than a minute, so
+  workers with separate caches, or requests racing past the marker, still write once;
 * with the cache down (``portal.cache`` answers a miss), only that UPDATE's condition throttles: a
   no-op UPDATE per request until the cache is back, never an error;
 * a database failure here is logged and swallowed (in a savepoint, so an enclosing transaction
@@ -39,6 +40,11 @@ log = logging.getLogger(__name__)
 #: At most one write per client and secret in this period; also the precision "last used" has.
 THROTTLE = timedelta(minutes=1)
 
+#: This process's last recordings, (client_id, secret id) → when; cleared when it grows past
+#: ``_RECENT_MAX`` entries (then a few extra cache reads, nothing more).
+_recent: dict[tuple[str, str], datetime] = {}
+_RECENT_MAX = 10_000
+
 _not_recorded: ContextVar[bool] = ContextVar("resident_last_used_not_recorded", default=False)
 
 
@@ -64,14 +70,21 @@ def record_use(client: OAuthClient, secret_id=None, *, now: datetime | None = No
     """Note that ``client`` just authenticated (with its secret ``secret_id``, where it used one)."""
     if _not_recorded.get():
         return
+    now = now or timezone.now()
+    mine = (client.client_id, str(secret_id or ""))
+    recorded = _recent.get(mine)
+    if recorded is not None and timedelta(0) <= now - recorded < THROTTLE:
+        return  # this process recorded it in the last minute
+    if len(_recent) >= _RECENT_MAX:
+        _recent.clear()
+    _recent[mine] = now
     marker = _marker(client.pk, secret_id)
     try:
         if cache.get(marker) is not None:
-            return  # written in the last minute
+            return  # another process recorded it in the last minute
         cache.set(marker, 1, timeout=THROTTLE.total_seconds())
     except Exception:  # noqa: BLE001 - any cache backend's failure: the UPDATE's condition throttles alone
         log.warning("last used: the cache failed; throttling by the database only", exc_info=False)
-    now = now or timezone.now()
     try:
         with transaction.atomic():
             if secret_id is not None:

@@ -79,6 +79,23 @@ def test_uses_within_a_minute_write_once_and_the_next_minute_writes_again(client
     assert last_used(row, secret.remote_id) == (later, later)
 
 
+def test_a_busy_client_costs_no_cache_or_database_call_within_the_minute(
+    client, client_and_secret, monkeypatch
+):
+    row, secret = client_and_secret
+    with time_machine.travel(T0, tick=False):
+        assert token_request(client, row.client_id, secret.value).status_code == 200
+
+    def unexpected(*args, **kwargs):
+        raise AssertionError("the process's own memory should have answered")
+
+    monkeypatch.setattr(usage.cache, "get", unexpected)
+    with time_machine.travel(T0 + timedelta(seconds=59), tick=False):
+        with CaptureQueriesContext(connection) as queries:
+            usage.record_use(row, secret.remote_id)
+    assert updates(queries) == []
+
+
 def test_without_the_cache_marker_the_update_itself_throttles(client, client_and_secret):
     # Another worker with its own cache, or a cache that was emptied: still one write a minute.
     from django.core.cache import cache
@@ -87,6 +104,7 @@ def test_without_the_cache_marker_the_update_itself_throttles(client, client_and
     with time_machine.travel(T0, tick=False):
         token_request(client, row.client_id, secret.value)
     cache.clear()
+    usage._recent.clear()  # and a process that did not record it itself
     with time_machine.travel(T0 + timedelta(seconds=30), tick=False):
         assert token_request(client, row.client_id, secret.value).status_code == 200
     assert last_used(row, secret.remote_id) == (T0, T0)
@@ -104,6 +122,7 @@ def test_a_failing_cache_neither_fails_the_request_nor_stops_the_record(
     monkeypatch.setattr(usage.cache, "set", down)
     with time_machine.travel(T0, tick=False):
         assert token_request(client, row.client_id, secret.value).status_code == 200
+    usage._recent.clear()  # another process: only the UPDATE's condition is left to throttle
     with time_machine.travel(T0 + timedelta(seconds=20), tick=False):
         assert token_request(client, row.client_id, secret.value).status_code == 200
 
