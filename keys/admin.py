@@ -184,8 +184,8 @@ class ExpiredFilter(admin.SimpleListFilter):
 
 @admin.register(ConsumerSecret)
 class ConsumerSecretAdmin(ReadOnlyAdmin):
-    # Short enough to fit beside the filters at 1280 px (the id is on the secret's page).
-    list_display = ("secret", "key", "expires_at", "last_used", "created_at", "created_by")
+    # Short enough to fit beside the filters at 1280 px (the id and creator are on the secret's page).
+    list_display = ("secret", "key", "expires_at", "last_used", "created_at")
     list_filter = (ExpiredFilter, "key__key_manager", "key__key_type")
     list_select_related = ("key__application", "key__key_manager", "created_by")
     search_fields = ("description", "key__consumer_key", "key__application__name")

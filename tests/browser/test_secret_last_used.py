@@ -155,8 +155,11 @@ def test_the_admin_shows_last_use_and_lists_as_lists(page, owner, admin_user, ro
     page.goto("/admin/keys/consumersecret/")
     expect(page.locator("#result_list")).to_contain_text("3 days ago")
     expect(page.locator("#result_list")).to_contain_text("in the last minute")
+    # Nothing clipped: the list fits beside its filters, no column hidden behind a scroll.
+    assert page.locator("#changelist .results").evaluate("el => el.scrollWidth <= el.clientWidth")
     shot(page, "admin-consumer-secrets")
     page.goto(f"/admin/keys/applicationkey/{key.pk}/change/")
     expect(page.locator(".field-grant_types ul.admin-list li")).to_have_text(["Client Credentials"])
     expect(page.locator("div.field-last_used")).to_contain_text("in the last minute")
+    assert page.locator(".inline-group").evaluate("el => el.scrollWidth <= el.clientWidth")
     shot(page, "admin-application-key")
