@@ -66,10 +66,23 @@ def discovery_transport(key_manager: KeyManager):
     return getattr(ADAPTERS.get(key_manager.type), "transport", None)
 
 
+class IndentedJSONField(forms.JSONField):
+    """The adapter config as indented JSON, one setting a line, not one long clipped line."""
+
+    widget = forms.Textarea(attrs={"rows": 6, "cols": 60, "spellcheck": "false"})
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+
 def _formfield(field, **kwargs):
     # Endpoints typed without a scheme are meant as https (Django 6's default, opted into now).
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
+    if isinstance(field, models.JSONField) and field.name == "config":
+        kwargs.setdefault("form_class", IndentedJSONField)
     return field.formfield(**kwargs)
 
 

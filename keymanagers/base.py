@@ -141,6 +141,15 @@ class TokenResult:
 
 
 @dataclass
+class LastUse:
+    """When a client, and each of its secrets (by remote id), last authenticated at the server:
+    None where never. A secret the server does not list is not known to it."""
+
+    client: datetime | None
+    secrets: dict[str, datetime | None] = field(default_factory=dict)
+
+
+@dataclass
 class ConnectionCheck:
     step: str
     ok: bool
@@ -170,6 +179,9 @@ class KeyManagerAdapter:
     #: creates the secret). Where False, ``keys.secrets.expiry.secrets_expire`` deletes expired
     #: secrets at the server instead, if the adapter can delete secrets (Okta's never expire).
     enforces_secret_expiry: ClassVar[bool] = False
+    #: The server reports when a client and its secrets last authenticated (``last_used``). Where
+    #: False, the pages and the API say "not reported by this key manager" instead of guessing.
+    reports_last_use: ClassVar[bool] = False
 
     def __init__(self, key_manager: KeyManager):
         self.key_manager = key_manager
@@ -278,6 +290,11 @@ class KeyManagerAdapter:
         """Remove one secret; tokens issued with it stay valid. A secret the server does not know
         (already deleted) raises ``KeyManagerError`` with ``status=404``."""
         raise self.not_supported("delete secret")
+
+    def last_used(self, refs: list[ClientRef]) -> dict[str, LastUse]:
+        """When each client (by client_id) and each of its secrets last authenticated, in one call
+        for many clients (``reports_last_use``); a client the server does not know is left out."""
+        raise self.not_supported("report last use")
 
     # -- client lifecycle --------------------------------------------------------------------
     def disable_client(self, ref: ClientRef) -> None:

@@ -142,6 +142,9 @@ class OAuthClient(AbstractApplication):
     # its tokens act as ``user`` at the API and carry only the scopes in ``granted_scopes``
     # (``apim:*``), never the catalogue's; it holds no application key.
     api_client = models.BooleanField(default=False)
+    # When the client last authenticated at the token, introspection or revocation endpoint (to the
+    # minute: ``keymanagers.resident.usage`` writes at most once a minute per client and secret).
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
@@ -162,6 +165,8 @@ class ClientSecret(models.Model):
     secret_hash = models.CharField(max_length=64)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When this secret last authenticated its client (to the minute; ``keymanagers.resident.usage``).
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["client", "expires_at"])]

@@ -14,6 +14,7 @@ made it, which no cache may store.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -29,6 +30,7 @@ from keys.config import EXPIRY_FIELDS
 from keys.forms import DEFAULT_GRANT_TYPES
 from keys.models import KeyType
 from keys.secrets.rules import SecretError, secret_expiry_from_seconds
+from keys.secrets.selectors import LAST_USED_HELP, last_uses_of
 from portal.api_errors import documented_errors
 from portal.applications.selectors import application_get
 
@@ -172,6 +174,7 @@ class KeyOutputSerializer(serializers.Serializer):
     groupId = serializers.SerializerMethodField()
     token = serializers.SerializerMethodField()
     additionalProperties = serializers.SerializerMethodField()
+    lastUsedTime = serializers.SerializerMethodField(help_text=LAST_USED_HELP.replace("secret", "key"))
 
     def get_consumerSecret(self, key) -> str | None:  # noqa: N802
         return self.context.get("consumer_secret") or None
@@ -182,6 +185,9 @@ class KeyOutputSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="Always null: no group sharing."))
     def get_groupId(self, key) -> None:  # noqa: N802
         return None
+
+    def get_lastUsedTime(self, key) -> datetime | None:  # noqa: N802
+        return (self.context.get("last_use") or last_uses_of([key]))[key.pk].key
 
     def get_token(self, key) -> dict | None:
         token = self.context.get("token")
@@ -345,7 +351,8 @@ class KeyListApi(APIView):
     def get(self, request, application_id):
         application = application_get(user=request.user, application_id=application_id)
         keys = list(selectors.keys_for_application(application=application))
-        return Response({"count": len(keys), "list": KeyOutputSerializer(keys, many=True).data})
+        listed = KeyOutputSerializer(keys, many=True, context={"last_use": last_uses_of(keys)}).data
+        return Response({"count": len(keys), "list": listed})
 
 
 class KeyDetailApi(NoStoreMixin, APIView):

@@ -178,6 +178,8 @@ def _render(request, application, env: str, *, km_name: str | None = None, statu
     )
     if multiple:
         ctx.update(_secrets_panel(key))
+    # When the key last authenticated (the panel asked already in multiple-secret mode).
+    ctx["key_last_use"] = ctx["secrets_panel"].last_use if multiple else secret_selectors.last_use_of(key)
     ctx.setdefault("update_form", KeyConfigForm(adapter=adapter, key=key, prefix="update"))
     can_issue = km.enable_token_generation and GrantType.CLIENT_CREDENTIALS in (
         key.supported_grant_types or []

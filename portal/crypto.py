@@ -58,13 +58,20 @@ def matches_any(value: str, stored_hashes: Iterable[str]) -> bool:
     """Whether ``value`` is one of ``stored_hashes`` (``keyed_hash`` values). The hash is computed
     once and compared in constant time with every candidate, with no early exit, so the time taken
     does not tell which one matched. An empty value or hash never matches."""
+    return which_matches(value, ((True, stored) for stored in stored_hashes)) is not None
+
+
+def which_matches(value: str, candidates: Iterable[tuple[Any, str]]):
+    """The id of the ``(id, keyed_hash)`` candidate that ``value`` is, or None; compared like
+    ``matches_any`` (every candidate, constant time), so it tells which secret was used."""
     if not value:
-        return False
+        return None
     digest = keyed_hash(value)
-    matched = False
-    for stored in stored_hashes:
-        matched |= bool(stored) and hmac.compare_digest(digest, stored)
-    return matched
+    found = None
+    for ident, stored in candidates:
+        if bool(stored) & hmac.compare_digest(digest, stored or ""):
+            found = ident
+    return found
 
 
 def encrypt(text: str) -> str:

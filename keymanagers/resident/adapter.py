@@ -29,13 +29,14 @@ from keymanagers.base import (
     ClientRef,
     ConnectionCheck,
     KeyManagerAdapter,
+    LastUse,
     RegisteredClient,
     SecretInfo,
     TokenResult,
     register,
 )
 from keymanagers.models import REDIRECT_GRANT_TYPES, ClientSecret, GrantType, KeyManager, OAuthClient
-from keymanagers.resident import introspection, lookup, scopes, signing, tokens
+from keymanagers.resident import introspection, lookup, scopes, signing, tokens, usage
 from portal import crypto
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ class ResidentAdapter(KeyManagerAdapter):
     enforces_secret_expiry = True
     honours_token_type = True
     honours_scope_grants = True
+    # keymanagers.resident.usage records it at every client authentication.
+    reports_last_use = True
 
     # -- description -------------------------------------------------------------------------
     def available_grant_types(self) -> list[str]:
@@ -269,6 +272,19 @@ class ResidentAdapter(KeyManagerAdapter):
             # 404 tells the caller the secret is already gone, so it may forget it too.
             raise self.error("delete secret", "no such secret for this client", status=404)
 
+    @_database_errors_as("report last use")
+    def last_used(self, refs: list[ClientRef]) -> dict[str, LastUse]:
+        # One query: the clients' rows joined with their secrets (none for a public client).
+        rows = OAuthClient.objects.filter(client_id__in=[ref.client_id for ref in refs]).values_list(
+            "client_id", "last_used_at", "secrets__id", "secrets__last_used_at"
+        )
+        report: dict[str, LastUse] = {}
+        for client_id, client_used, secret_id, secret_used in rows:
+            entry = report.setdefault(client_id, LastUse(client=client_used))
+            if secret_id is not None:
+                entry.secrets[str(secret_id)] = secret_used
+        return report
+
     # -- tokens ------------------------------------------------------------------------------
     def issue_token(
         self,
@@ -293,7 +309,8 @@ class ResidentAdapter(KeyManagerAdapter):
             params.append(("scope", " ".join(scopes)))
         core = get_oauthlib_core()
         try:
-            with tokens.validity_period(validity_period):
+            # The portal's own token request: not the developer's software using the secret.
+            with tokens.validity_period(validity_period), usage.not_recorded():
                 _, body, status = core.server.create_token_response(
                     self.endpoints()["token"],
                     http_method="POST",

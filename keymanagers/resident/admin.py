@@ -1,8 +1,9 @@
-"""Admin for the resident server: clients, their secrets (never the hash) and signing keys.
+"""Admin for the resident server: clients (their secrets inline, never the hash) and signing keys.
 
 DOT registers its own Application admin for our swapped model; it shows and edits the
 ``client_secret`` column and a single grant type, so it is replaced here. Imported by
-``keymanagers/admin.py``.
+``keymanagers/admin.py``. Secrets have no list of their own here: the portal's *Consumer secrets*
+(keys) is the one list, with descriptions and owners; a client's page shows its secrets inline.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured
 from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
 
 from keymanagers import hooks
-from keymanagers.models import ClientSecret, OAuthClient, SigningKey
+from keymanagers.models import ClientSecret, GrantType, OAuthClient, SigningKey
 from keymanagers.resident import signing
 
 if admin.site.is_registered(OAuthClient):
     admin.site.unregister(OAuthClient)
+if admin.site.is_registered(ClientSecret):
+    admin.site.unregister(ClientSecret)
 
 
 class ClientSecretInline(admin.TabularInline):
@@ -24,7 +28,7 @@ class ClientSecretInline(admin.TabularInline):
     which keeps the portal's rows in step and refuses to delete the last one."""
 
     model = ClientSecret
-    fields = ("id", "expires_at", "created_at")
+    fields = ("id", "expires_at", "created_at", "last_used_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -40,6 +44,21 @@ class ClientSecretInline(admin.TabularInline):
         return False
 
 
+def as_list(values) -> str:
+    """A list as a list (one item a line), not as JSON; "None" when empty."""
+    items = [str(v) for v in values or [] if str(v)]
+    if not items:
+        return "None"
+    return format_html(
+        '<ul class="admin-list">{}</ul>', format_html_join("", "<li>{}</li>", ((i,) for i in items))
+    )
+
+
+def grant_type_labels(values) -> list[str]:
+    labels = dict(GrantType.choices)
+    return [labels.get(str(v).replace("-", "_"), str(v)) for v in values or []]
+
+
 # Everything the portal's key (keys.ApplicationKey) also records, or the adapter sets from it.
 PORTAL_OWNED_FIELDS = (
     "client_id",
@@ -49,9 +68,11 @@ PORTAL_OWNED_FIELDS = (
     "application_name",
     "user",
     "client_type",
-    "grant_types",
+    "grant_type_list",
     "authorization_grant_type",
-    "redirect_uris",
+    "callback_urls",
+    "granted_scope_list",
+    "last_used_at",
     "token_format",
     "application_token_lifetime",
     "user_token_lifetime",
@@ -77,6 +98,7 @@ class OAuthClientAdmin(admin.ModelAdmin):
         "token_format",
         "is_resource_server",
         "api_client",
+        "last_used_at",
         "created",
     )
     list_select_related = ("user",)
@@ -100,7 +122,17 @@ class OAuthClientAdmin(admin.ModelAdmin):
             },
         ),
         ("Decided here", {"fields": ("is_resource_server", "skip_authorization")}),
-        ("Grants", {"fields": ("grant_types", "authorization_grant_type", "redirect_uris")}),
+        (
+            "Grants",
+            {
+                "fields": (
+                    "grant_type_list",
+                    "authorization_grant_type",
+                    "callback_urls",
+                    "granted_scope_list",
+                )
+            },
+        ),
         (
             "Tokens",
             {
@@ -114,9 +146,21 @@ class OAuthClientAdmin(admin.ModelAdmin):
             },
         ),
         ("PKCE", {"fields": ("pkce_required", "pkce_plain_allowed")}),
-        ("Dates", {"fields": ("created", "updated")}),
+        ("Dates", {"fields": ("created", "updated", "last_used_at")}),
     )
     inlines = [ClientSecretInline]
+
+    @admin.display(description="Grant types")
+    def grant_type_list(self, obj: OAuthClient) -> str:
+        return as_list(grant_type_labels(obj.grant_types or [obj.authorization_grant_type]))
+
+    @admin.display(description="Callback URLs")
+    def callback_urls(self, obj: OAuthClient) -> str:
+        return as_list(obj.redirect_uris.split())
+
+    @admin.display(description="Granted restricted scopes")
+    def granted_scope_list(self, obj: OAuthClient) -> str:
+        return as_list(obj.granted_scopes)
 
     @admin.display(description="Portal key")
     def portal_key(self, obj: OAuthClient) -> str:
@@ -131,25 +175,6 @@ class OAuthClientAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Deleting here would leave the application's key pointing at nothing: delete the key instead.
-        return False
-
-
-@admin.register(ClientSecret)
-class ClientSecretAdmin(admin.ModelAdmin):
-    list_display = ("id", "client", "expires_at", "created_at")
-    list_select_related = ("client",)
-    search_fields = ("client__client_id", "client__name")
-    fields = ("id", "client", "expires_at", "created_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # The keys page deletes secrets: it keeps the portal's rows in step and keeps the last one.
         return False
 
 

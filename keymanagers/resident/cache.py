@@ -6,7 +6,7 @@ its secrets from this process's memory when they were loaded under that same ver
 
 Why this is exact:
 
-* database triggers (migration ``keymanagers.0007``) bump the version in the same transaction as
+* database triggers (migration ``keymanagers.0009``) bump the version in the same transaction as
   any change to a client, a secret or a key manager, so every instance sees the new version at the
   moment it can see the change: a deleted secret fails at the next request, everywhere;
 * the version is read *before* the rows it guards, so rows read after it are at least that new;
@@ -97,7 +97,7 @@ def enabled() -> bool:
         _enabled = _triggers_present()
         if not _enabled:
             log.warning(
-                "resident client cache off: the change triggers of migration keymanagers.0007 are "
+                "resident client cache off: the change triggers of migration keymanagers.0009 are "
                 "missing on %s (%s); every token request reads the client and its secrets",
                 ", ".join(GUARDED_TABLES),
                 connection.vendor,

@@ -38,7 +38,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from keymanagers.callbacks import MAX_REDIRECT_URI_LENGTH, REGEXP_PREFIX, regexp_matches
 from keymanagers.models import ClientSecret, GrantType, KeyManager, OAuthClient, RedeemedCode
-from keymanagers.resident import cache, introspection, lookup, scopes, signing, tokens
+from keymanagers.resident import cache, introspection, lookup, scopes, signing, tokens, usage
 from portal import crypto
 
 # Grants a client may only use when the Resident key manager also offers them (RFC 9700).
@@ -58,14 +58,15 @@ def live_secrets(client) -> list[tuple[object, str]]:
     )
 
 
-def secret_matches(client, secret: str) -> bool:
-    """Whether ``secret`` is one of the client's unexpired secrets.
+def secret_matches(client, secret: str):
+    """The id of the client's unexpired secret that ``secret`` is, or None (so it also says which
+    secret authenticated, for "last used").
 
     The keyed hash is computed once and compared in constant time with every candidate.
     """
     if not secret:
-        return False
-    return crypto.matches_any(secret, [secret_hash for _id, secret_hash in live_secrets(client)])
+        return None
+    return crypto.which_matches(secret, live_secrets(client))
 
 
 def code_hash(code: str) -> str:
@@ -162,7 +163,18 @@ class ResidentValidator(OAuth2Validator):
         if client is None:
             return False
         request.client_id = client_id
-        return secret_matches(client, secret)
+        secret_id = secret_matches(client, secret)
+        if secret_id is None:
+            return False
+        usage.record_use(client, secret_id)  # "last used": throttled, never fails the request
+        return True
+
+    def authenticate_client_id(self, client_id, request, *args, **kwargs):
+        # A public client (no secret) authenticates by its id alone: its key's "last used" too.
+        if not super().authenticate_client_id(client_id, request, *args, **kwargs):
+            return False
+        usage.record_use(request.client)
+        return True
 
     def _load_application(self, client_id, request):
         """DOT's lookup (it sets ``request.client``), through the per-process client cache."""

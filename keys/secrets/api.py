@@ -81,6 +81,9 @@ class ConsumerSecretOutputSerializer(serializers.Serializer):
     secretId = serializers.UUIDField(source="pk")
     additionalProperties = SecretPropertiesOutputSerializer(source="*")
     createdTime = serializers.DateTimeField(source="created_at")
+    lastUsedTime = serializers.DateTimeField(
+        source="last_used_at", default=None, help_text=selectors.LAST_USED_HELP
+    )
 
 
 class ConsumerSecretListOutputSerializer(serializers.Serializer):
@@ -132,7 +135,9 @@ class SecretListApi(APIView):
                 "Multiple consumer secrets are not enabled",
                 f"The {key.key_manager} key manager allows one consumer secret per key.",
             )
-        secrets = list(selectors.secrets_for_key(key=key, include_expired=True))
+        secrets = selectors.with_last_used(
+            selectors.secrets_for_key(key=key, include_expired=True), selectors.last_use_of(key)
+        )
         return Response(ConsumerSecretListOutputSerializer({"count": len(secrets), "list": secrets}).data)
 
 

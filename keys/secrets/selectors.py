@@ -17,9 +17,11 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from keymanagers.base import KeyManagerError, adapter_for
 from keys.models import ApplicationKey, ConsumerSecret
+from keys.remote import client_ref
 from keys.secrets.forms import SecretCreateForm
 from keys.selectors import ENVIRONMENTS
 
@@ -50,6 +52,115 @@ def with_expires_in(secrets, now: datetime) -> list[ConsumerSecret]:
     rows = list(secrets)
     for secret in rows:
         secret.expires_in = expires_in(secret, now)
+    return rows
+
+
+# -- last used ---------------------------------------------------------------------------------
+
+NOT_REPORTED = "Not reported by this key manager"
+#: What the REST API's ``lastUsedTime`` means (secrets list; the key output says it of the key).
+LAST_USED_HELP = (
+    "When the secret last authenticated at the token endpoint (to the minute, ISO 8601 UTC); null when "
+    "it never did, or when its key manager does not report use (only Resident does)."
+)
+NEVER_USED = "Never used"
+#: A secret used more recently than this may still be in use: its delete confirmation warns.
+RECENT_USE = timedelta(hours=24)
+#: Why the Delete of a key's only valid secret is disabled (the service refuses it: ``LastSecret``).
+LAST_SECRET_REASON = "The only valid secret of this key: create a new one before deleting it."
+
+
+@dataclass(frozen=True)
+class KeyLastUse:
+    """When a key and its secrets last authenticated, as its key manager reports it."""
+
+    reported: bool
+    key: datetime | None = None
+    secrets: dict[str, datetime | None] = field(default_factory=dict)
+    note: str = NOT_REPORTED  # shown instead of a time where ``reported`` is False
+
+    @property
+    def key_text(self) -> str:
+        """The key's "last used" as the pages say it."""
+        return last_used_text(self.key, timezone.now()) if self.reported else self.note
+
+
+def last_uses_of(keys) -> dict[Any, KeyLastUse]:
+    """Each key's last use by key id, asking each key manager once (``reports_last_use``): one
+    query at the resident server however many keys."""
+    by_manager: dict[Any, list[ApplicationKey]] = {}
+    result: dict[Any, KeyLastUse] = {}
+    for key in keys:
+        if key.consumer_key:
+            by_manager.setdefault(key.key_manager_id, []).append(key)
+        else:  # no client made yet (partially created): nothing could have used it
+            result[key.pk] = KeyLastUse(reported=True)
+    for group in by_manager.values():
+        km = group[0].key_manager
+        try:
+            adapter = adapter_for(km)
+            reports = adapter.last_used([client_ref(k) for k in group]) if adapter.reports_last_use else None
+        except KeyManagerError:
+            reports = False
+        for key in group:
+            if reports is None:
+                result[key.pk] = KeyLastUse(reported=False)
+            elif reports is False or key.consumer_key not in reports:
+                result[key.pk] = KeyLastUse(reported=False, note=f"Not available: {km} did not answer")
+            else:
+                report = reports[key.consumer_key]
+                result[key.pk] = KeyLastUse(reported=True, key=report.client, secrets=report.secrets)
+    return result
+
+
+def last_use_of(key: ApplicationKey) -> KeyLastUse:
+    """One key's last use (``last_uses_of``)."""
+    return last_uses_of([key])[key.pk]
+
+
+def last_used_text(when: datetime | None, now: datetime) -> str:
+    """ "3 days ago", "in the last minute" or "Never used" (the recording is per minute)."""
+    if when is None:
+        return NEVER_USED
+    if now - when < timedelta(minutes=1):
+        return "in the last minute"
+    return timesince(when, now, depth=1).replace("\xa0", " ") + " ago"
+
+
+def secret_last_used(secret: ConsumerSecret, last_use: KeyLastUse) -> datetime | None:
+    return last_use.secrets.get(secret.remote_id) if last_use.reported and secret.remote_id else None
+
+
+def delete_refusal(secret: ConsumerSecret, *, unexpired_count: int, now: datetime) -> str:
+    """Why ``secret`` cannot be deleted now ("" when it can): the rule ``services.secret_delete``
+    enforces, told before the developer clicks."""
+    if not secret.is_expired(now) and unexpired_count <= 1:
+        return LAST_SECRET_REASON
+    return ""
+
+
+def unexpired_count(*, key: ApplicationKey, now: datetime) -> int:
+    return ConsumerSecret.objects.filter(key=key).exclude(secret_hash="").filter(unexpired_q(now)).count()
+
+
+def with_last_used(secrets, last_use: KeyLastUse) -> list[ConsumerSecret]:
+    """The secrets, each with ``last_used_at`` (None: never, or not reported) for the API."""
+    rows = list(secrets)
+    for secret in rows:
+        secret.last_used_at = secret_last_used(secret, last_use)
+    return rows
+
+
+def table_rows(secrets, *, now: datetime, unexpired_count: int, last_use: KeyLastUse) -> list[ConsumerSecret]:
+    """The secrets as the table shows them: ``expires_in``, ``last_used_at`` and its text,
+    ``used_recently`` (the delete confirmation warns) and ``delete_refusal``."""
+    rows = with_last_used(with_expires_in(secrets, now), last_use)
+    for secret in rows:
+        secret.last_used_text = (
+            last_used_text(secret.last_used_at, now) if last_use.reported else last_use.note
+        )
+        secret.used_recently = secret.last_used_at is not None and now - secret.last_used_at < RECENT_USE
+        secret.delete_refusal = delete_refusal(secret, unexpired_count=unexpired_count, now=now)
     return rows
 
 
@@ -144,12 +255,14 @@ class SecretsPanel:
     usage: SecretUsage
     more: bool = field(default=False)
     form: Any = None  # the + New Secret form (keys.secrets.forms.SecretCreateForm)
+    last_use: KeyLastUse = field(default_factory=lambda: KeyLastUse(reported=False))
 
 
 def secrets_panel(*, key: ApplicationKey, now: datetime | None = None) -> SecretsPanel:
     """The panel's data from ``key.secrets.all()``: no query when the keys page prefetched them.
 
     The keys page prefetches ``secrets`` for its key(s); this works without that too (one query).
+    "Last used" comes from the key manager (one query at the resident server).
     """
     now = now or timezone.now()
     rows = list(key.secrets.all())
@@ -158,13 +271,15 @@ def secrets_panel(*, key: ApplicationKey, now: datetime | None = None) -> Secret
         (s for s in real if not s.is_expired(now)), key=lambda s: (s.created_at, s.pk.hex), reverse=True
     )
     usage = _usage_of(key, rows, now)
+    last_use = last_use_of(key)
     return SecretsPanel(
-        secrets=with_expires_in(unexpired[:PAGE_SIZE], now),
+        secrets=table_rows(unexpired[:PAGE_SIZE], now=now, unexpired_count=len(unexpired), last_use=last_use),
         unexpired_count=len(unexpired),
         expired_count=len(real) - len(unexpired),
         usage=usage,
         more=len(unexpired) > PAGE_SIZE,
         form=_new_secret_form(),
+        last_use=last_use,
     )
 
 

@@ -69,9 +69,16 @@ def secrets_page(request, application_id, env, key_id):
             selectors.PAGE_SIZE,
         )
         page = paginator.get_page(request.GET.get("page"))
+        last_use = selectors.last_use_of(key)
         context.update(
             page_obj=page,
-            rows=selectors.with_expires_in(page.object_list, now),
+            rows=selectors.table_rows(
+                page.object_list,
+                now=now,
+                unexpired_count=selectors.unexpired_count(key=key, now=now),
+                last_use=last_use,
+            ),
+            last_use=last_use,
             usage=selectors.secret_usage(key=key, now=now),
             form=SecretCreateForm(prefix=FORM_PREFIX),
         )
@@ -126,14 +133,31 @@ def secret_create(request, application_id, env, key_id):
 def secret_delete(request, application_id, env, key_id, secret_id):
     key = key_for_user(user=request.user, application_id=application_id, env=env, key_id=key_id)
     secret = selectors.secret_get(key=key, secret_id=secret_id)
-    secret.expires_in = selectors.expires_in(secret, timezone.now())
+    now = timezone.now()
+    (secret,) = selectors.table_rows(
+        [secret],
+        now=now,
+        unexpired_count=selectors.unexpired_count(key=key, now=now),
+        last_use=selectors.last_use_of(key),
+    )
     next_url = _safe_next(request, _secrets_url(key, env))
-    context = {"application": key.application, "key": key, "env": env, "secret": secret, "next": next_url}
+    context = {
+        "application": key.application,
+        "key": key,
+        "env": env,
+        "secret": secret,
+        "next": next_url,
+        # A refusal offers the way forward (+ New Secret), never only Back.
+        "usage": selectors.secret_usage(key=key, now=now),
+        "error": secret.delete_refusal,
+    }
     if request.method == "POST":
         try:
             services.secret_delete(key=key, secret=secret, actor=request.user)
         except rules.SecretError as exc:
             context["error"] = exc.description
+            if isinstance(exc, rules.LastSecret):  # it became the last one since the page was shown
+                secret.delete_refusal = selectors.LAST_SECRET_REASON
             return render(request, "keys/secrets/delete.html", context, status=exc.status)
         except KeyManagerError as exc:
             context["error"], status = page_error(exc)

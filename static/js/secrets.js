@@ -5,6 +5,8 @@
  *   <a href=".../secrets/new/" data-secret-new="#dialog">      opens the dialog instead of the page
  *   <a href=".../delete/" data-secret-delete="#dialog" data-secret-name="…">
  *                                                                confirms in the dialog, then POSTs there
+ *       (+ data-secret-last-used="…" and data-secret-recent: the dialog says when it was last used,
+ *        and warns when that was in the last 24 hours)
  *   <div data-secrets-body> … <form data-secrets-filter> … <a data-secrets-page>
  *       the filter form and page links fetch "?fragment=1" and replace the body in place
  *   <select data-secret-expiry> + <div data-secret-custom-row>  the Custom days field shows for "custom"
@@ -117,6 +119,14 @@
       var name = dialog.querySelector("[data-secret-delete-name]");
       if (name) {
         name.textContent = link.getAttribute("data-secret-name") || "";
+      }
+      var lastUsed = dialog.querySelector("[data-secret-delete-last-used]");
+      if (lastUsed) {
+        lastUsed.textContent = link.getAttribute("data-secret-last-used") || "";
+      }
+      var recent = dialog.querySelector("[data-secret-delete-recent]");
+      if (recent) {
+        recent.hidden = !link.hasAttribute("data-secret-recent");
       }
     }
     openModal(dialog);

@@ -26,10 +26,14 @@ def test_client_pages_never_show_a_secret(admin_client_, make_client):
 
 
 def test_secret_pages_show_no_hash(admin_client_, make_client):
+    # issue 13: a client's secrets are shown inline on its page (the portal's Consumer secrets is the
+    # one list of secrets), with their dates and last use, never their hash.
     client, _ = make_client()
     secret = client.secrets.get()
-    page = admin_client_.get(f"/admin/keymanagers/clientsecret/{secret.pk}/change/")
+    assert admin_client_.get(f"/admin/keymanagers/clientsecret/{secret.pk}/change/").status_code == 404
+    page = admin_client_.get(f"/admin/keymanagers/oauthclient/{client.pk}/change/")
     assert page.status_code == 200
+    assert str(secret.pk) in page.content.decode()
     assert secret.secret_hash not in page.content.decode()
 
 
@@ -153,7 +157,7 @@ def test_secrets_cannot_be_deleted_in_the_admin(admin_client_, make_client):
     page = client_change_form(admin_client_, oauth_client)
     assert "secrets-0-DELETE" not in page.content.decode()
     delete_url = f"/admin/keymanagers/clientsecret/{secret.pk}/delete/"
-    assert admin_client_.post(delete_url, {"post": "yes"}).status_code == 403
+    assert admin_client_.post(delete_url, {"post": "yes"}).status_code == 404  # no such admin (issue 13)
     assert oauth_client.secrets.filter(pk=secret.pk).exists()
 
 

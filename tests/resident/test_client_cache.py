@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from keymanagers.models import ClientSecret, OAuthClient
+from keymanagers.models import ClientSecret, OAuthClient, ResidentStamp
 from keymanagers.resident import cache
 from portal import crypto
 from tests.resident.conftest import token_request
@@ -173,3 +173,21 @@ def test_only_the_token_transaction_skips_the_disk_flush(client, make_client, se
     with CaptureQueriesContext(connection) as queries:
         assert token_request(client, registered.ref.client_id, registered.secret.value).status_code == 200
     assert not any("synchronous_commit" in q["sql"] for q in queries)
+
+
+def test_recording_use_leaves_the_cache_stamp_alone_and_a_real_change_bumps_it(make_client):
+    # "Last used" is written once a minute per active secret: were it a change, every active client
+    # would empty every instance's cache once a minute.
+    row, _ = make_client()
+    secret = ClientSecret.objects.filter(client=row).get()
+
+    def stamp():
+        return ResidentStamp.objects.values_list("version", flat=True).get(pk=1)
+
+    before = stamp()
+    ClientSecret.objects.filter(pk=secret.pk).update(last_used_at=timezone.now())
+    OAuthClient.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    assert stamp() == before
+
+    ClientSecret.objects.filter(pk=secret.pk).update(expires_at=timezone.now() + timedelta(days=1))
+    assert stamp() != before

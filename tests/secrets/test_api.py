@@ -112,6 +112,7 @@ def test_the_list_has_every_secret_and_no_value(key, owner, owner_client):
         "secretId": str(made.pk),
         "additionalProperties": {"description": "never", "expiresAt": None},
         "createdTime": body["list"][0]["createdTime"],
+        "lastUsedTime": None,  # issue 13: never authenticated yet
     }
     assert value not in response.content.decode()
     assert made.secret_hash not in response.content.decode()

@@ -43,7 +43,7 @@ def test_no_value_reaches_the_logs_pages_audit_or_admin(key_and_secret, owner_cl
     seen.append(json.dumps(list(AuditEvent.objects.values_list("detail", flat=True))))
     for path in (
         "/admin/portal/auditevent/",
-        "/admin/keymanagers/clientsecret/",
+        "/admin/keymanagers/oauthclient/",  # issue 13: secrets are listed once, inline (no clientsecret list)
         "/admin/keymanagers/keymanager/",
     ):
         response = admin_client_.get(path)
@@ -52,7 +52,7 @@ def test_no_value_reaches_the_logs_pages_audit_or_admin(key_and_secret, owner_cl
     remote = ClientSecret.objects.filter(client__client_id=key.consumer_key).first()
     local = ConsumerSecret.objects.filter(key=key).first()
     for path in (
-        f"/admin/keymanagers/clientsecret/{remote.pk}/change/",
+        f"/admin/keymanagers/oauthclient/{remote.client_id}/change/",
         "/admin/keys/consumersecret/",
         f"/admin/keys/consumersecret/{local.pk}/change/",
         f"/admin/keys/applicationkey/{key.pk}/change/",
