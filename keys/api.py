@@ -23,13 +23,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from keymanagers.base import EXPIRY_DEFAULTS, KeyManagerAdapter, TokenResult, adapter_for
+from keymanagers.base import EXPIRY_DEFAULTS, KeyManagerAdapter, KeyManagerError, TokenResult, adapter_for
 from keymanagers.models import GrantType, KeyManager
 from keys import selectors, services, tokens
 from keys.config import EXPIRY_FIELDS
 from keys.forms import DEFAULT_GRANT_TYPES
 from keys.models import KeyType
-from keys.rules import clean_scopes
 from keys.secrets.api import ConsumerSecretOutputSerializer
 from keys.secrets.rules import SecretError, secret_expiry_from_seconds
 from portal.api_errors import ApiError, documented_errors
@@ -168,11 +167,23 @@ def _api_errors(exc: DjangoValidationError) -> serializers.ValidationError:
 
 def _call(fn, **kwargs):
     """Run a service, naming the fields of its ``ValidationError`` as this API does (the portal's
-    other refusals reach ``portal.api_errors.exception_handler`` as they are)."""
+    other refusals reach ``portal.api_errors.exception_handler`` as they are).
+
+    A key manager's ``invalid_scope`` (RFC 6749 5.2: the scope is unknown, or not granted to the
+    client) is the request's fault, so a 400 naming the scopes rather than the 502 of a failure."""
     try:
         return fn(**kwargs)
     except DjangoValidationError as exc:
         raise _api_errors(exc) from exc
+    except KeyManagerError as exc:
+        if "invalid_scope" not in exc.message:
+            raise
+        raise ApiError(
+            400,
+            "Bad Request",
+            exc.description,
+            errors=[{"code": "invalid_scope", "message": f"scopes: {exc.message}"}],
+        ) from exc
 
 
 def _key_for(request, application_id, key_mapping_id):
@@ -429,17 +440,6 @@ def _enabled_key_manager(name: str):
     return km
 
 
-def _check_scopes(user, scopes: list[str]) -> None:
-    """Scopes the caller may not use are bad input (400), found before the key manager is asked."""
-    scopes = _call(clean_scopes, scopes=scopes)
-    allowed = {scope.name for scope in selectors.scopes_for_user(user=user)}
-    unknown = [scope for scope in scopes if scope not in allowed]
-    if unknown:
-        raise serializers.ValidationError(
-            {"scopes": [f"Unknown or not allowed scope: {', '.join(unknown)} (GET /scopes lists yours)."]}
-        )
-
-
 def _key_by_type(request, application_id, key_type: str):
     """The deprecated ``…/keys/{keyType}`` operations name a key by its type: the application's key of
     that type at the default key manager, as the reference resolves it."""
@@ -477,7 +477,6 @@ class GenerateKeysApi(NoStoreMixin, APIView):
         props = _check_properties(
             data.get("additionalProperties") or {}, key_manager, adapter, first_secret=True
         )
-        _check_scopes(request.user, data["scopes"])
         multiple = key_manager.multiple_secrets_enabled
         generated = _call(
             services.keys_generate,
@@ -640,7 +639,6 @@ class GenerateTokenApi(NoStoreMixin, APIView):
         body = GenerateTokenInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        _check_scopes(request.user, data["scopes"])
         result = _call(
             tokens.token_generate,
             key=key,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -23,6 +24,7 @@ def epoch_seconds(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
 
 
+@extend_schema_field({"type": "string", "example": "1651555310208"})
 class EpochMillisField(serializers.Field):
     """A time as the reference answers it: epoch milliseconds, as a string."""
 
@@ -35,6 +37,7 @@ class EpochMillisField(serializers.Field):
         return epoch_millis(value)
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "nullable": True, "example": 1761568483})
 class EpochSecondsField(serializers.Field):
     """A time as integer epoch seconds (null: never)."""
 

@@ -371,7 +371,7 @@ def test_generate_token_that_never_expires(owner_client, application, resident):
         (
             {"consumerSecret": "{secret}", "scopes": ["unknown-scope"]},
             400,
-            "scopes: Unknown or not allowed scope",
+            "invalid_scope: unknown scope(s)",
         ),
         ({"consumerSecret": "{secret}", "revokeToken": 5}, 400, "revokeToken"),
     ],
