@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from keymanagers.base import KeyManagerError
 from portal.accounts.forms import RateLimitedAdminAuthenticationForm
 from portal.applications import services
-from portal.models import ApiToken, Application, AuditEvent
+from portal.models import ApiToken, Application, ApplicationAttribute, AuditEvent
 
 User = get_user_model()
 
@@ -178,6 +178,16 @@ class ApplicationAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}?application__id__exact={}">{} key(s)</a>', url, obj.pk, obj.keys.count()
         )
+
+
+@admin.register(ApplicationAttribute)
+class ApplicationAttributeAdmin(admin.ModelAdmin):
+    """What every application is asked for: shown on the application form, in the REST API as
+    ``attributes``. A hidden attribute is not shown to developers; applications get its default."""
+
+    list_display = ("name", "required", "hidden", "default", "order")
+    list_editable = ("order",)
+    search_fields = ("name", "description")
 
 
 @admin.register(ApiToken)

@@ -21,13 +21,17 @@ from keys.api import api_key_manager_name
 from portal.api_errors import ApiError, documented_errors
 from portal.api_formats import EpochMillisField, StrictSerializer
 from portal.applications import selectors, services
-from portal.models import Application, TokenType
+from portal.models import Application, ApplicationAttribute, TokenType
 
 # The throttling policies an application may name. The portal throttles no application traffic
 # (it has no gateway), so it offers the one policy that promises nothing: any other is a 400.
 THROTTLING_POLICIES = (services.DEFAULT_THROTTLING_POLICY,)
 # Fields of the reference's Application the portal has no feature for: accepted, ignored, documented.
 IGNORED_FIELDS = ("groups", "subscriptionScopes", "visibility")
+ATTRIBUTES_HELP = (
+    "The admin's application attributes, by name (GET /settings/application-attributes lists them): "
+    "unknown or hidden names are a 400, a required one left empty takes its default or is a 400."
+)
 # Read-only fields of the reference's Application, which a client may send back in a PUT.
 READ_ONLY_FIELDS = (
     "applicationId",
@@ -77,6 +81,9 @@ class ApplicationOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     owner = serializers.CharField(source="owner.get_username")
     keys = ApplicationKeyOutputSerializer(many=True)
+    attributes = serializers.SerializerMethodField(
+        help_text="Attribute values by name (hidden ones left out)."
+    )
     groups = serializers.SerializerMethodField(help_text="Always empty: no application sharing.")
     subscriptionCount = serializers.SerializerMethodField(
         help_text="Always 0: the portal has no subscriptions."
@@ -87,6 +94,13 @@ class ApplicationOutputSerializer(serializers.Serializer):
     )
     createdTime = EpochMillisField(source="created_at")
     updatedTime = EpochMillisField(source="updated_at")
+
+    def get_attributes(self, application) -> dict[str, str]:
+        # One query per answer, not per application: the list shares the root's set.
+        root = self.root
+        if not hasattr(root, "_hidden_attributes"):
+            root._hidden_attributes = services.hidden_attribute_names()
+        return services.visible_attributes(application, root._hidden_attributes)
 
     def get_groups(self, application) -> list[str]:
         return []
@@ -128,6 +142,9 @@ class ApplicationInputSerializer(StrictSerializer):
     name = serializers.CharField(trim_whitespace=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     tokenType = serializers.ChoiceField(choices=TokenType.values, required=False, default=TokenType.JWT)
+    attributes = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, help_text=ATTRIBUTES_HELP
+    )
     throttlingPolicy = serializers.CharField(
         required=False,
         default=services.DEFAULT_THROTTLING_POLICY,
@@ -157,12 +174,26 @@ class ApplicationInputSerializer(StrictSerializer):
 
 
 def _service_kwargs(data: dict) -> dict:
-    return {
+    kwargs = {
         "name": data["name"],
         "description": data["description"],
         "token_type": data["tokenType"],
         "throttling_policy": data["throttlingPolicy"],
+        # Left out of a PUT: the application keeps its attribute values.
+        "attributes": data.get("attributes"),
     }
+    return kwargs
+
+
+def _attributes_errors(fn, **kwargs):
+    """Run a service, naming the field of its field-by-field refusals (``attributes``: 400); its
+    other refusals reach the exception handler as they are."""
+    try:
+        return fn(**kwargs)
+    except DjangoValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise serializers.ValidationError(exc.message_dict) from exc
 
 
 def _with_keys(application: Application) -> Application:
@@ -233,8 +264,8 @@ class ApplicationListApi(APIView):
     def post(self, request):
         serializer = ApplicationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = services.application_create(
-            owner=request.user, **_service_kwargs(serializer.validated_data)
+        application = _attributes_errors(
+            services.application_create, owner=request.user, **_service_kwargs(serializer.validated_data)
         )
         location = request.build_absolute_uri(
             reverse("api_application", kwargs={"application_id": application.pk})
@@ -268,8 +299,11 @@ class ApplicationDetailApi(APIView):
         application = selectors.application_get(user=request.user, application_id=application_id)
         serializer = ApplicationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.application_update(
-            application=application, actor=request.user, **_service_kwargs(serializer.validated_data)
+        _attributes_errors(
+            services.application_update,
+            application=application,
+            actor=request.user,
+            **_service_kwargs(serializer.validated_data),
         )
         return Response(ApplicationOutputSerializer(_with_keys(application)).data)
 
@@ -289,3 +323,44 @@ class ApplicationDetailApi(APIView):
         except KeyManagerError as exc:
             raise ApiError(502, "Bad Gateway", f"The application was not deleted: {exc}") from exc
         return Response(status=status.HTTP_200_OK)
+
+
+class ApplicationAttributeOutputSerializer(serializers.Serializer):
+    attribute = serializers.CharField(source="name")
+    description = serializers.CharField()
+    required = serializers.SerializerMethodField(help_text='"true" or "false", as the reference types it.')
+    hidden = serializers.SerializerMethodField(help_text='"true" or "false".')
+    type = serializers.SerializerMethodField(help_text="Always text.")
+    tooltip = serializers.CharField(source="description")
+    default = serializers.CharField()
+
+    def get_required(self, attribute) -> str:
+        return "true" if attribute.required else "false"
+
+    def get_hidden(self, attribute) -> str:
+        return "true" if attribute.hidden else "false"
+
+    def get_type(self, attribute) -> str:
+        return "text"
+
+
+class ApplicationAttributeListOutputSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    list = ApplicationAttributeOutputSerializer(many=True)
+
+
+class ApplicationAttributeListApi(APIView):
+    @extend_schema(
+        operation_id="settingsApplicationAttributesGet",
+        tags=["Applications"],
+        summary="The application attributes an application is asked for (hidden ones left out)",
+        responses={200: ApplicationAttributeListOutputSerializer, **error_responses(401)},
+    )
+    def get(self, request):
+        attributes = list(ApplicationAttribute.objects.filter(hidden=False))
+        return Response(
+            {
+                "count": len(attributes),
+                "list": ApplicationAttributeOutputSerializer(attributes, many=True).data,
+            }
+        )
