@@ -317,3 +317,11 @@ def test_the_deprecated_operations_keep_owners_apart(other_client, application, 
     generate(owner_client, application)
     response = get(other_client, f"/applications/{application.pk}/keys/PRODUCTION")
     assert response.status_code == 404
+
+
+def test_an_unknown_scope_in_generate_keys_is_a_400(owner_client, application, resident):
+    response = generate(owner_client, application, scopes=["no-such-scope"])
+    assert response.status_code == 400, response.content
+    assert "no-such-scope" in response.json()["description"]
+    # Refused before any key was kept: the same request without the scope then works.
+    assert generate(owner_client, application).status_code == 200
