@@ -20,7 +20,7 @@ Contract choices (documented in the OpenAPI schema too):
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -122,6 +122,15 @@ class GenerateSecretApi(NoStoreMixin, APIView):
         operation_id="generateConsumerSecret",
         summary="Generate a new consumer secret",
         request=GenerateSecretInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="URL of the key's secrets, where the new one is.",
+            )
+        ],
         responses={201: GeneratedSecretOutputSerializer, **_errors(400, 401, 404, 409, 502)},
     )
     def post(self, request, application_id, key_mapping_id):

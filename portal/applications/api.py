@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -259,6 +259,15 @@ class ApplicationListApi(APIView):
         tags=["Applications"],
         summary="Create an application",
         request=ApplicationInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="URL of the new application.",
+            )
+        ],
         responses={201: ApplicationOutputSerializer, **error_responses(400, 401, 403, 409)},
     )
     def post(self, request):
