@@ -126,7 +126,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, ApiError):
         body = error_body(
             exc.reference_code or exc.status_code, exc.description, message=exc.message, errors=exc.errors
-        )
+        )  # ``message`` is the status phrase unless the error gives its own
         code = exc.status_code
     elif isinstance(exc, exceptions.ValidationError):
         items = _flatten(exc.detail)
@@ -144,7 +144,12 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             if isinstance(exc.detail, str)
             else "; ".join(i["message"] for i in _flatten(exc.detail))
         )
-        body = error_body(code, str(detail))
+        # A DRF permission class sets its refusal's code (``code = "insufficient_scope"``): the
+        # reference's number for it, where it has one.
+        number = getattr(exc, "reference_code", None) or REFERENCE_CODES.get(
+            getattr(exc.detail, "code", ""), code
+        )
+        body = error_body(number, str(detail), message=_phrase(code))
     elif isinstance(exc, PortalError | DjangoValidationError):
         # The services' refusals (a failed key manager is a 502 naming it), as the pages answer them.
         code, message, description = answer(exc)

@@ -118,6 +118,7 @@ def test_creating_returns_201_with_the_application(owner_client, owner):
         "status": "APPROVED",
         "owner": "alice",
         "keys": [],
+        "attributes": {},
         "groups": [],
         "subscriptionCount": 0,
         "subscriptionScopes": [],
