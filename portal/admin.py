@@ -125,7 +125,8 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_filter = ("token_type", "status", "throttling_policy", "created_at")
     list_select_related = ("owner",)
     search_fields = ("name", "description", "owner__username", "owner__email", "=id")
-    readonly_fields = ("id", "created_at", "updated_at", "keys_link")
+    # Attribute values are the developer's, checked against the attributes by the form and the API.
+    readonly_fields = ("id", "attributes", "created_at", "updated_at", "keys_link")
     fields = (
         "id",
         "owner",
@@ -134,6 +135,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         "token_type",
         "throttling_policy",
         "status",
+        "attributes",
         "created_at",
         "updated_at",
         "keys_link",

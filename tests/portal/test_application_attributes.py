@@ -101,3 +101,18 @@ def test_the_form_asks_for_the_attributes_and_the_overview_shows_them(owner_clie
     assert application.attributes["External Reference Id"] == "T-7"
     page = owner_client.get(reverse("application_detail", args=[application.pk])).content.decode()
     assert "T-7" in page and "CC-1" not in page
+
+
+def test_an_admin_defines_attributes_and_sees_the_values(admin_client_, owner, attributes):
+    added = admin_client_.post(
+        reverse("admin:portal_applicationattribute_add"),
+        {"name": "Team", "description": "", "default": "", "order": 4},
+    )
+    assert added.status_code == 302 and ApplicationAttribute.objects.filter(name="Team").exists()
+    application = Application.objects.create(
+        owner=owner, name="Billing", attributes={"External Reference Id": "T-9"}
+    )
+    page = admin_client_.get(
+        reverse("admin:portal_application_change", args=[application.pk])
+    ).content.decode()
+    assert "T-9" in page
