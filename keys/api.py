@@ -3,10 +3,17 @@
 One view per URL, input and output serializers beside each; the writes go through
 ``keys.services`` exactly as the pages do. Errors: 400 bad input (field by field), 404 someone
 else's or unknown application/key, 409 keys already exist, 502 a key manager failed (the message
-names the key manager and the step).
+names the key manager and the step; a key manager's ``invalid_scope`` is the request's: 400).
+
+The reference's vocabulary (devportal-api.yaml) is mapped here, not in the services: the built-in
+key manager is "Resident Key Manager" of type ``default``; ``additionalProperties`` take the
+reference's names (``pkceSupportPlain``, ``client_secret_description``,
+``client_secret_expires_in``, ``"N/A"`` for a default expiry) and our earlier ones on input;
+``grantType`` is ``CLIENT_CREDENTIALS``; deletes and clean-up answer 200; the deprecated
+``…/keys/{keyType}`` operations are aliases. A field or property we do not take is a 400.
 
 Conventions of this API: seconds everywhere, a negative validity means never expires (a token
-that never expires reports ``validityTime: -1``). ``additionalProperties.expiresIn`` (the first
+that never expires reports ``validityTime: -1``). ``client_secret_expires_in`` (the first
 secret's lifetime in multiple-secret mode) follows ``generate-secret``'s rule: absent 90 days,
 negative never, 0 refused, at most 3650 days. ``consumerSecret`` appears only in the response that
 made it, which no cache may store.
