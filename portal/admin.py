@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from keymanagers.base import KeyManagerError
 from portal.accounts.forms import RateLimitedAdminAuthenticationForm
 from portal.applications import services
-from portal.models import ApiToken, Application, AuditEvent
+from portal.models import ApiToken, Application, ApplicationAttribute, AuditEvent
 
 User = get_user_model()
 
@@ -125,7 +125,8 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_filter = ("token_type", "status", "throttling_policy", "created_at")
     list_select_related = ("owner",)
     search_fields = ("name", "description", "owner__username", "owner__email", "=id")
-    readonly_fields = ("id", "created_at", "updated_at", "keys_link")
+    # Attribute values are the developer's, checked against the attributes by the form and the API.
+    readonly_fields = ("id", "attributes", "created_at", "updated_at", "keys_link")
     fields = (
         "id",
         "owner",
@@ -134,6 +135,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         "token_type",
         "throttling_policy",
         "status",
+        "attributes",
         "created_at",
         "updated_at",
         "keys_link",
@@ -178,6 +180,16 @@ class ApplicationAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}?application__id__exact={}">{} key(s)</a>', url, obj.pk, obj.keys.count()
         )
+
+
+@admin.register(ApplicationAttribute)
+class ApplicationAttributeAdmin(admin.ModelAdmin):
+    """What every application is asked for: shown on the application form, in the REST API as
+    ``attributes``. A hidden attribute is not shown to developers; applications get its default."""
+
+    list_display = ("name", "required", "hidden", "default", "order")
+    list_editable = ("order",)
+    search_fields = ("name", "description")
 
 
 @admin.register(ApiToken)

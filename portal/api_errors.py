@@ -1,6 +1,8 @@
 """JSON errors for the REST API, in the reference portal's shape.
 
-Every error the API returns is ``{"code": <HTTP status>, "message": <short>, "description": <detail>}``;
+Every error the API returns is ``{"code": <number>, "message": <short>, "description": <detail>}``,
+``code`` being the reference's own number where it documents one (``REFERENCE_CODES``) and the
+HTTP status otherwise;
 validation errors add ``"error": [{"code": <reason>, "message": "<field>: <text>"}]``. This is the
 only DRF exception handler: the services' ``PortalError`` family and ``ValidationError`` reach it
 as they are and are answered by ``portal.errors.answer``, the mapping the pages use too.
@@ -27,6 +29,15 @@ from portal.errors import PortalError, answer
 logger = logging.getLogger(__name__)
 
 
+# The reference implementation's own error codes (its ExceptionCodes) for the refusals it documents
+# with one, by our error's ``code``; every other error's ``code`` is its HTTP status, as the
+# reference answers its generic bad-request / not-found / conflict errors.
+REFERENCE_CODES = {
+    "conflict": 901409,  # KEY_MAPPING_ALREADY_EXIST: keys already exist (409)
+    "insufficient_scope": 900910,  # INVALID_SCOPE: the token lacks the operation's scope (403)
+}
+
+
 def _phrase(code: int) -> str:
     try:
         return HTTPStatus(code).phrase
@@ -50,8 +61,17 @@ class ApiError(exceptions.APIException):
     defaults to the status phrase. ``errors`` is the optional list of per-field items.
     """
 
-    def __init__(self, status_code: int, message: str | None = None, description: str = "", *, errors=None):
+    def __init__(
+        self,
+        status_code: int,
+        message: str | None = None,
+        description: str = "",
+        *,
+        errors=None,
+        reference_code: int | None = None,
+    ):
         self.status_code = status_code
+        self.reference_code = reference_code
         self.message = message or _phrase(status_code)
         self.description = description or self.message
         self.errors = errors
@@ -104,7 +124,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.PermissionDenied(str(exc) or None)
 
     if isinstance(exc, ApiError):
-        body = error_body(exc.status_code, exc.description, message=exc.message, errors=exc.errors)
+        body = error_body(
+            exc.reference_code or exc.status_code, exc.description, message=exc.message, errors=exc.errors
+        )  # ``message`` is the status phrase unless the error gives its own
         code = exc.status_code
     elif isinstance(exc, exceptions.ValidationError):
         items = _flatten(exc.detail)
@@ -122,11 +144,16 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             if isinstance(exc.detail, str)
             else "; ".join(i["message"] for i in _flatten(exc.detail))
         )
-        body = error_body(code, str(detail))
+        # A DRF permission class sets its refusal's code (``code = "insufficient_scope"``): the
+        # reference's number for it, where it has one.
+        number = getattr(exc, "reference_code", None) or REFERENCE_CODES.get(
+            getattr(exc.detail, "code", ""), code
+        )
+        body = error_body(number, str(detail), message=_phrase(code))
     elif isinstance(exc, PortalError | DjangoValidationError):
         # The services' refusals (a failed key manager is a 502 naming it), as the pages answer them.
         code, message, description = answer(exc)
-        body = error_body(code, description, message=message)
+        body = error_body(REFERENCE_CODES.get(getattr(exc, "code", ""), code), description, message=message)
     else:
         # Unexpected: log it with its traceback, answer JSON without internals.
         logger.exception("Unhandled API error in %s", context.get("view").__class__.__name__)

@@ -22,6 +22,11 @@ urlpatterns = [
     path("docs/", SwaggerUIView.as_view(url_name="api_schema"), name="api_docs"),
     path("applications", api.ApplicationListApi.as_view(), name="api_applications"),
     path("applications/<uuid:application_id>", api.ApplicationDetailApi.as_view(), name="api_application"),
+    path(
+        "settings/application-attributes",
+        api.ApplicationAttributeListApi.as_view(),
+        name="api_application_attributes",
+    ),
     path("", include("keys.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]

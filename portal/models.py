@@ -25,6 +25,9 @@ class Application(models.Model):
     token_type = models.CharField(max_length=8, choices=TokenType.choices, default=TokenType.JWT)
     throttling_policy = models.CharField(max_length=64, default="Unlimited")
     status = models.CharField(max_length=32, default="APPROVED")
+    # The values of the admin-defined ``ApplicationAttribute``s, by attribute name (checked by
+    # ``portal.applications.services.clean_attributes``).
+    attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -34,6 +37,29 @@ class Application(models.Model):
             models.UniqueConstraint(Lower("name"), "owner", name="application_name_unique_per_owner"),
         ]
         indexes = [models.Index(fields=["owner", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApplicationAttribute(models.Model):
+    """Something an admin asks of every application (the reference's application attributes):
+    shown on the application form, stored per application, in the REST API as ``attributes``."""
+
+    name = models.CharField(
+        max_length=100, unique=True, help_text="What developers see, and the key in the API's attributes."
+    )
+    description = models.CharField(max_length=255, blank=True, help_text="Shown under the field.")
+    required = models.BooleanField(default=False, help_text="An application cannot be saved without it.")
+    hidden = models.BooleanField(
+        default=False,
+        help_text="Not shown to developers: every application gets the default value.",
+    )
+    default = models.CharField(max_length=1024, blank=True, help_text="The value when none is given.")
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
 
     def __str__(self) -> str:
         return self.name

@@ -56,3 +56,39 @@ def test_the_document_covers_every_operation_of_the_contract_with_its_parameter_
         "applicationId",
         "keyMappingId",
     }
+
+
+# The success status of each operation as devportal-api.yaml (the reference, 2026) documents it.
+REFERENCE_SUCCESS = {
+    ("post", "/applications"): "201",
+    ("delete", "/applications/{applicationId}"): "200",
+    ("post", "/applications/{applicationId}/generate-keys"): "200",
+    ("delete", "/applications/{applicationId}/oauth-keys/{keyMappingId}"): "200",
+    ("post", "/applications/{applicationId}/oauth-keys/{keyMappingId}/clean-up"): "200",
+    ("post", "/applications/{applicationId}/oauth-keys/{keyMappingId}/generate-secret"): "201",
+    ("post", "/applications/{applicationId}/oauth-keys/{keyMappingId}/revoke-secret"): "204",
+    ("get", "/applications/{applicationId}/keys"): "200",
+    ("get", "/applications/{applicationId}/keys/{keyType}"): "200",
+    ("put", "/applications/{applicationId}/keys/{keyType}"): "200",
+    ("post", "/applications/{applicationId}/keys/{keyType}/regenerate-secret"): "200",
+    ("post", "/applications/{applicationId}/keys/{keyType}/clean-up"): "200",
+    ("post", "/applications/{applicationId}/keys/{keyType}/generate-token"): "200",
+}
+DEPRECATED = {op for op in REFERENCE_SUCCESS if "/keys/" in op[1] or op[1].endswith("/keys")}
+
+
+def test_the_document_states_the_reference_statuses_locations_and_formats(anonymous_client):
+    document = json.loads(anonymous_client.get(f"{API}/openapi.json").content)
+    paths = document["paths"]
+    for (method, path), success in REFERENCE_SUCCESS.items():
+        operation = paths[f"{API}{path}"][method]
+        assert min(code for code in operation["responses"] if code.startswith("2")) == success, (method, path)
+        assert operation.get("deprecated", False) == ((method, path) in DEPRECATED), (method, path)
+    created = paths[f"{API}/applications"]["post"]["responses"]["201"]
+    assert "Location" in created["headers"]
+    secret = paths[f"{API}/applications/{{applicationId}}/oauth-keys/{{keyMappingId}}/generate-secret"]
+    assert "Location" in secret["post"]["responses"]["201"]["headers"]
+    schemas = document["components"]["schemas"]
+    application = schemas["ApplicationOutput"]["properties"]
+    assert application["createdTime"]["type"] == "string" and "attributes" in application
+    assert schemas["SecretPropertiesOutput"]["properties"]["expiresAt"]["type"] == "integer"

@@ -7,22 +7,31 @@ Contract choices (documented in the OpenAPI schema too):
   expires; 0 is refused; at most 3650 days (``rules.secret_expiry_from_seconds``, the
   rule ``generate-keys`` uses too).
 - ``generate-secret``'s answer carries the value: ``Cache-Control: no-store``.
-- ``expiresAt`` is ISO 8601 in UTC (``2026-03-01T12:00:00Z``), or null for a secret that never expires.
+- ``expiresAt`` is integer epoch seconds, as the reference answers it, or null for a secret that
+  never expires; ``createdTime`` epoch milliseconds in a string.
+- ``secretValue`` is the value in ``generate-secret``'s answer only; listed secrets carry it masked
+  (``********``: the portal keeps no part of a value it could show).
+- ``generate-secret`` answers 201 with a ``Location`` (the secrets list, where the new one is).
+- ``revoke-secret`` with an id that is no secret of this key (a non-UUID too) is a 404.
 - The limit (``secret_count``) and the last-secret guard answer 409 Conflict; a key manager without
   multiple secrets answers 400; an unknown application, key or secret 404; a key-manager failure 502.
 """
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from keys.api import NoStoreMixin
 from keys.secrets import rules, selectors, services
 from keys.selectors import key_for_user
 from portal.api_errors import documented_errors
+from portal.api_formats import EpochMillisField, EpochSecondsField, NoStoreMixin, StrictSerializer
+
+# What a listed secret shows for its value: the portal keeps no part of a value it could show.
+MASKED_SECRET = "********"
 
 TAG = ["Consumer secrets"]
 
@@ -42,12 +51,12 @@ def _errors(*codes: int) -> dict:
 
 class SecretPropertiesOutputSerializer(serializers.Serializer):
     description = serializers.CharField()
-    expiresAt = serializers.DateTimeField(
-        source="expires_at", allow_null=True, help_text="ISO 8601 (UTC); null: never expires."
+    expiresAt = EpochSecondsField(
+        source="expires_at", allow_null=True, help_text="Epoch seconds; null: never expires."
     )
 
 
-class SecretPropertiesInputSerializer(serializers.Serializer):
+class SecretPropertiesInputSerializer(StrictSerializer):
     description = serializers.CharField(
         required=False, allow_blank=True, max_length=rules.DESCRIPTION_MAX_LENGTH, default=""
     )
@@ -67,7 +76,7 @@ class SecretPropertiesInputSerializer(serializers.Serializer):
         return value
 
 
-class GenerateSecretInputSerializer(serializers.Serializer):
+class GenerateSecretInputSerializer(StrictSerializer):
     additionalProperties = SecretPropertiesInputSerializer(required=False)
 
 
@@ -79,11 +88,15 @@ class GeneratedSecretOutputSerializer(serializers.Serializer):
 
 class ConsumerSecretOutputSerializer(serializers.Serializer):
     secretId = serializers.UUIDField(source="pk")
-    additionalProperties = SecretPropertiesOutputSerializer(source="*")
-    createdTime = serializers.DateTimeField(source="created_at")
-    lastUsedTime = serializers.DateTimeField(
-        source="last_used_at", default=None, help_text=selectors.LAST_USED_HELP
+    secretValue = serializers.SerializerMethodField(
+        help_text="Always masked: values are shown once, when made."
     )
+    additionalProperties = SecretPropertiesOutputSerializer(source="*")
+    createdTime = EpochMillisField(source="created_at")
+    lastUsedTime = EpochMillisField(source="last_used_at", default=None, help_text=selectors.LAST_USED_HELP)
+
+    def get_secretValue(self, secret) -> str:  # noqa: N802 - the API's field name
+        return MASKED_SECRET
 
 
 class ConsumerSecretListOutputSerializer(serializers.Serializer):
@@ -91,8 +104,17 @@ class ConsumerSecretListOutputSerializer(serializers.Serializer):
     list = ConsumerSecretOutputSerializer(many=True)
 
 
-class RevokeSecretInputSerializer(serializers.Serializer):
-    secretId = serializers.UUIDField()
+class RevokeSecretInputSerializer(StrictSerializer):
+    # Any text: an id that is no secret of this key (a non-UUID too) is a 404, as in the reference.
+    secretId = serializers.CharField(max_length=64)
+    additionalProperties = serializers.DictField(
+        required=False, help_text="None are supported: any property is a 400."
+    )
+
+    def validate_additionalProperties(self, value):  # noqa: N802
+        if value:
+            raise serializers.ValidationError(f"Unknown properties: {', '.join(sorted(value))}.")
+        return value
 
 
 class GenerateSecretApi(NoStoreMixin, APIView):
@@ -101,6 +123,15 @@ class GenerateSecretApi(NoStoreMixin, APIView):
         operation_id="generateConsumerSecret",
         summary="Generate a new consumer secret",
         request=GenerateSecretInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="URL of the key's secrets, where the new one is.",
+            )
+        ],
         responses={201: GeneratedSecretOutputSerializer, **_errors(400, 401, 404, 409, 502)},
     )
     def post(self, request, application_id, key_mapping_id):
@@ -118,7 +149,12 @@ class GenerateSecretApi(NoStoreMixin, APIView):
             # The secret exists, but the client disabled when its last secret expired could not be
             # switched back on: say so, the developer must retry or ask an admin.
             body["clientEnableError"] = enable_error
-        return Response(body, status=status.HTTP_201_CREATED)
+        location = reverse(
+            "api_secrets", kwargs={"application_id": key.application_id, "key_mapping_id": key.pk}
+        )
+        return Response(
+            body, status=status.HTTP_201_CREATED, headers={"Location": request.build_absolute_uri(location)}
+        )
 
 
 class SecretListApi(APIView):

@@ -10,15 +10,39 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from keymanagers.base import KeyManagerError
+from keys.api import api_key_manager_name
 from portal.api_errors import ApiError, documented_errors
+from portal.api_formats import EpochMillisField, StrictSerializer
 from portal.applications import selectors, services
-from portal.models import Application, TokenType
+from portal.models import Application, ApplicationAttribute, TokenType
+
+# The throttling policies an application may name. The portal throttles no application traffic
+# (it has no gateway), so it offers the one policy that promises nothing: any other is a 400.
+THROTTLING_POLICIES = (services.DEFAULT_THROTTLING_POLICY,)
+# Fields of the reference's Application the portal has no feature for: accepted, ignored, documented.
+IGNORED_FIELDS = ("groups", "subscriptionScopes", "visibility")
+ATTRIBUTES_HELP = (
+    "The admin's application attributes, by name (GET /settings/application-attributes lists them): "
+    "unknown or hidden names are a 400, a required one left empty takes its default or is a 400."
+)
+# Read-only fields of the reference's Application, which a client may send back in a PUT.
+READ_ONLY_FIELDS = (
+    "applicationId",
+    "status",
+    "subscriptionCount",
+    "keys",
+    "owner",
+    "hashEnabled",
+    "createdTime",
+    "updatedTime",
+)
 
 ERROR_DESCRIPTIONS = {
     400: "Bad request: invalid input (the body names the fields).",
@@ -36,13 +60,16 @@ def error_responses(*codes: int) -> dict:
 
 class ApplicationKeyOutputSerializer(serializers.Serializer):
     keyMappingId = serializers.UUIDField(source="id")
-    keyManager = serializers.CharField(source="key_manager.name")
+    keyManager = serializers.SerializerMethodField()
     keyType = serializers.CharField(source="key_type")
     consumerKey = serializers.CharField(source="consumer_key")
     supportedGrantTypes = serializers.ListField(source="supported_grant_types", child=serializers.CharField())
     callbackUrl = serializers.CharField(source="callback_url")
     keyState = serializers.CharField(source="key_state")
     mode = serializers.CharField()
+
+    def get_keyManager(self, key) -> str:  # noqa: N802 - the API's field name
+        return api_key_manager_name(key.key_manager)
 
 
 class ApplicationOutputSerializer(serializers.Serializer):
@@ -54,16 +81,48 @@ class ApplicationOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     owner = serializers.CharField(source="owner.get_username")
     keys = ApplicationKeyOutputSerializer(many=True)
-    createdTime = serializers.DateTimeField(source="created_at")
-    updatedTime = serializers.DateTimeField(source="updated_at")
+    attributes = serializers.SerializerMethodField(
+        help_text="Attribute values by name (hidden ones left out)."
+    )
+    groups = serializers.SerializerMethodField(help_text="Always empty: no application sharing.")
+    subscriptionCount = serializers.SerializerMethodField(
+        help_text="Always 0: the portal has no subscriptions."
+    )
+    subscriptionScopes = serializers.SerializerMethodField(help_text="Always empty: no subscriptions.")
+    hashEnabled = serializers.SerializerMethodField(
+        help_text="Always false: consumer secrets are shown once, in the answer that made them."
+    )
+    createdTime = EpochMillisField(source="created_at")
+    updatedTime = EpochMillisField(source="updated_at")
+
+    def get_attributes(self, application) -> dict[str, str]:
+        # One query per answer, not per application: the list shares the root's set.
+        root = self.root
+        if not hasattr(root, "_hidden_attributes"):
+            root._hidden_attributes = services.hidden_attribute_names()
+        return services.visible_attributes(application, root._hidden_attributes)
+
+    def get_groups(self, application) -> list[str]:
+        return []
+
+    def get_subscriptionCount(self, application) -> int:  # noqa: N802
+        return 0
+
+    def get_subscriptionScopes(self, application) -> list[dict]:  # noqa: N802
+        return []
+
+    def get_hashEnabled(self, application) -> bool:  # noqa: N802
+        return False
 
 
 class PaginationSerializer(serializers.Serializer):
     offset = serializers.IntegerField()
     limit = serializers.IntegerField()
     total = serializers.IntegerField(help_text="Number of applications matching the query, in all pages.")
-    next = serializers.CharField(help_text="Path of the next page; empty on the last page.")
-    previous = serializers.CharField(help_text="Path of the previous page; empty on the first page.")
+    next = serializers.CharField(
+        help_text="The next page, relative to the base path (/applications?limit=…&offset=…); empty on the last page."
+    )
+    previous = serializers.CharField(help_text="The previous page, likewise; empty on the first page.")
 
 
 class ApplicationListOutputSerializer(serializers.Serializer):
@@ -72,14 +131,25 @@ class ApplicationListOutputSerializer(serializers.Serializer):
     pagination = PaginationSerializer()
 
 
-class ApplicationInputSerializer(serializers.Serializer):
-    """Body of POST and PUT. PUT replaces: a field left out takes its default, as at creation."""
+class ApplicationInputSerializer(StrictSerializer):
+    """Body of POST and PUT. PUT replaces: a field left out takes its default, as at creation.
+    Unknown fields are a 400; ``groups``, ``subscriptionScopes``, ``visibility`` (features the
+    portal does not have) and the read-only fields of a GET's answer are accepted and ignored."""
+
+    ignored_fields = (*IGNORED_FIELDS, *READ_ONLY_FIELDS)
 
     # The length is checked after trimming, by the service, so that "  x  " counts as 1 character.
     name = serializers.CharField(trim_whitespace=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     tokenType = serializers.ChoiceField(choices=TokenType.values, required=False, default=TokenType.JWT)
-    throttlingPolicy = serializers.CharField(required=False, default=services.DEFAULT_THROTTLING_POLICY)
+    attributes = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, help_text=ATTRIBUTES_HELP
+    )
+    throttlingPolicy = serializers.CharField(
+        required=False,
+        default=services.DEFAULT_THROTTLING_POLICY,
+        help_text=f"One of: {', '.join(THROTTLING_POLICIES)} (the portal throttles no traffic).",
+    )
 
     def validate_name(self, value: str) -> str:
         try:
@@ -95,20 +165,35 @@ class ApplicationInputSerializer(serializers.Serializer):
         return value
 
     def validate_throttlingPolicy(self, value: str) -> str:  # noqa: N802 - DRF names hooks after fields
-        if len(value) > services.THROTTLING_POLICY_MAX_LENGTH:
+        if value not in THROTTLING_POLICIES:
             raise serializers.ValidationError(
-                f"Ensure this field has no more than {services.THROTTLING_POLICY_MAX_LENGTH} characters."
+                f"Unknown throttling policy “{value[:64]}”: use {', '.join(THROTTLING_POLICIES)} "
+                "(the portal does not throttle application traffic)."
             )
         return value
 
 
 def _service_kwargs(data: dict) -> dict:
-    return {
+    kwargs = {
         "name": data["name"],
         "description": data["description"],
         "token_type": data["tokenType"],
         "throttling_policy": data["throttlingPolicy"],
+        # Left out of a PUT: the application keeps its attribute values.
+        "attributes": data.get("attributes"),
     }
+    return kwargs
+
+
+def _attributes_errors(fn, **kwargs):
+    """Run a service, naming the field of its field-by-field refusals (``attributes``: 400); its
+    other refusals reach the exception handler as they are."""
+    try:
+        return fn(**kwargs)
+    except DjangoValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise serializers.ValidationError(exc.message_dict) from exc
 
 
 def _with_keys(application: Application) -> Application:
@@ -121,7 +206,7 @@ class ApplicationListApi(APIView):
         # Bounded: the database's OFFSET is a 64-bit integer, and 2**63 was a 500.
         offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10**9)
         query = serializers.CharField(required=False, default="", allow_blank=True)
-        sortBy = serializers.ChoiceField(choices=["name", "createdTime"], required=False, default="name")
+        sortBy = serializers.ChoiceField(choices=list(selectors.SORT_FIELDS), required=False, default="name")
         sortOrder = serializers.ChoiceField(choices=["asc", "desc"], required=False, default="asc")
 
     @extend_schema(
@@ -152,7 +237,8 @@ class ApplicationListApi(APIView):
         def link(new_offset: int) -> str:
             query = {"limit": limit, "offset": new_offset, "query": params["query"]}
             query.update({"sortBy": params["sortBy"], "sortOrder": params["sortOrder"]})
-            return f"{request.path}?{urlencode(query)}"
+            # Relative to the base path, as the reference's pagination links are.
+            return f"/applications?{urlencode(query)}"
 
         return Response(
             {
@@ -173,16 +259,30 @@ class ApplicationListApi(APIView):
         tags=["Applications"],
         summary="Create an application",
         request=ApplicationInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="URL of the new application.",
+            )
+        ],
         responses={201: ApplicationOutputSerializer, **error_responses(400, 401, 403, 409)},
     )
     def post(self, request):
         serializer = ApplicationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = services.application_create(
-            owner=request.user, **_service_kwargs(serializer.validated_data)
+        application = _attributes_errors(
+            services.application_create, owner=request.user, **_service_kwargs(serializer.validated_data)
+        )
+        location = request.build_absolute_uri(
+            reverse("api_application", kwargs={"application_id": application.pk})
         )
         return Response(
-            ApplicationOutputSerializer(_with_keys(application)).data, status=status.HTTP_201_CREATED
+            ApplicationOutputSerializer(_with_keys(application)).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
         )
 
 
@@ -208,8 +308,11 @@ class ApplicationDetailApi(APIView):
         application = selectors.application_get(user=request.user, application_id=application_id)
         serializer = ApplicationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.application_update(
-            application=application, actor=request.user, **_service_kwargs(serializer.validated_data)
+        _attributes_errors(
+            services.application_update,
+            application=application,
+            actor=request.user,
+            **_service_kwargs(serializer.validated_data),
         )
         return Response(ApplicationOutputSerializer(_with_keys(application)).data)
 
@@ -217,7 +320,10 @@ class ApplicationDetailApi(APIView):
         operation_id="applicationsApplicationIdDelete",
         tags=["Applications"],
         summary="Delete an application, its keys, and its clients at the key managers",
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404, 502)},
+        responses={
+            200: OpenApiResponse(description="Deleted (empty body)."),
+            **error_responses(401, 403, 404, 502),
+        },
     )
     def delete(self, request, application_id):
         application = selectors.application_get(user=request.user, application_id=application_id)
@@ -225,4 +331,45 @@ class ApplicationDetailApi(APIView):
             services.application_delete(application=application, actor=request.user)
         except KeyManagerError as exc:
             raise ApiError(502, "Bad Gateway", f"The application was not deleted: {exc}") from exc
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(status=status.HTTP_200_OK)
+
+
+class ApplicationAttributeOutputSerializer(serializers.Serializer):
+    attribute = serializers.CharField(source="name")
+    description = serializers.CharField()
+    required = serializers.SerializerMethodField(help_text='"true" or "false", as the reference types it.')
+    hidden = serializers.SerializerMethodField(help_text='"true" or "false".')
+    type = serializers.SerializerMethodField(help_text="Always text.")
+    tooltip = serializers.CharField(source="description")
+    default = serializers.CharField()
+
+    def get_required(self, attribute) -> str:
+        return "true" if attribute.required else "false"
+
+    def get_hidden(self, attribute) -> str:
+        return "true" if attribute.hidden else "false"
+
+    def get_type(self, attribute) -> str:
+        return "text"
+
+
+class ApplicationAttributeListOutputSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    list = ApplicationAttributeOutputSerializer(many=True)
+
+
+class ApplicationAttributeListApi(APIView):
+    @extend_schema(
+        operation_id="settingsApplicationAttributesGet",
+        tags=["Applications"],
+        summary="The application attributes an application is asked for (hidden ones left out)",
+        responses={200: ApplicationAttributeListOutputSerializer, **error_responses(401)},
+    )
+    def get(self, request):
+        attributes = list(ApplicationAttribute.objects.filter(hidden=False))
+        return Response(
+            {
+                "count": len(attributes),
+                "list": ApplicationAttributeOutputSerializer(attributes, many=True).data,
+            }
+        )

@@ -6,7 +6,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from portal.applications import services
-from portal.models import TokenType
+from portal.models import ApplicationAttribute, TokenType
+
+ATTRIBUTE_PREFIX = "attribute_"
 
 
 class PortalForm(forms.Form):
@@ -37,11 +39,28 @@ class ApplicationForm(PortalForm):
         help_text="JWT: self-contained signed tokens. OAuth: opaque reference tokens checked by introspection.",
     )
 
+    def __init__(self, *args, application=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin's application attributes, one field each (hidden ones are the admins' alone).
+        self.attributes = list(ApplicationAttribute.objects.filter(hidden=False))
+        current = (application.attributes or {}) if application is not None else {}
+        for attribute in self.attributes:
+            self.fields[f"{ATTRIBUTE_PREFIX}{attribute.pk}"] = forms.CharField(
+                label=attribute.name,
+                required=attribute.required and not attribute.default,
+                max_length=services.ATTRIBUTE_VALUE_MAX_LENGTH,
+                initial=current.get(attribute.name, attribute.default),
+                help_text=attribute.description,
+            )
+
     def clean_name(self) -> str:
         try:
             return services.clean_application_name(self.cleaned_data["name"])
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc
+
+    def attribute_values(self) -> dict[str, str]:
+        return {a.name: self.cleaned_data.get(f"{ATTRIBUTE_PREFIX}{a.pk}") or "" for a in self.attributes}
 
     def save(self, *, user, application=None):
         """Create an application for ``user``, or update ``application``; a duplicate name becomes
@@ -57,6 +76,7 @@ class ApplicationForm(PortalForm):
                     name=data["name"],
                     description=data["description"],
                     token_type=data["token_type"],
+                    attributes=self.attribute_values(),
                 )
             return services.application_update(
                 application=application,
@@ -65,13 +85,14 @@ class ApplicationForm(PortalForm):
                 description=data["description"],
                 token_type=data["token_type"],
                 throttling_policy=application.throttling_policy,
+                attributes=self.attribute_values(),
             )
         except services.DuplicateApplicationName as exc:
             self.add_error(
                 "name", f"You already have an application named '{exc.name}'. Choose another name."
             )
         except ValidationError as exc:
-            self.add_error(None, exc)
+            self.add_error(None, ValidationError(exc.messages))
         return None
 
 

@@ -26,19 +26,29 @@ def application_get(*, user, application_id) -> Application:
         raise Http404("No such application") from None
 
 
+# The REST API's ``sortBy`` values (the reference's three, and our createdTime) → the ordering.
+SORT_FIELDS = {
+    "name": Lower("name"),
+    "throttlingPolicy": Lower("throttling_policy"),
+    "status": F("status"),
+    "createdTime": F("created_at"),
+}
+
+
 def application_list(
     *, user, query: str = "", sort_by: str = "name", sort_order: str = "asc", with_keys: bool = False
 ) -> QuerySet[Application]:
     """The user's applications, optionally filtered by a name search, in a stable order.
 
-    ``sort_by`` is ``name`` (without case) or ``createdTime``; ``with_keys`` loads every
+    ``sort_by`` is ``name`` (without case), ``throttlingPolicy``, ``status`` or ``createdTime``
+    (``SORT_FIELDS``, the REST API's names); ``with_keys`` loads every
     application's keys and their key managers in one more query, whatever the number of rows.
     """
     qs = Application.objects.filter(owner=user).select_related("owner")
     query = (query or "").strip()
     if query:
         qs = qs.filter(name__icontains=query)
-    field = Lower("name") if sort_by == "name" else F("created_at")
+    field = SORT_FIELDS[sort_by]
     descending = sort_order == "desc"
     # The id breaks ties so that offset pagination never repeats or skips a row.
     qs = qs.order_by(field.desc() if descending else field.asc(), "-id" if descending else "id")

@@ -23,7 +23,7 @@ from portal import crypto
 from portal.audit import audit
 from portal.authentication import LOOKUP_PREFIX_LENGTH, TOKEN_PREFIX
 from portal.errors import PortalError
-from portal.models import ApiToken, Application, AuditEvent, TokenType
+from portal.models import ApiToken, Application, ApplicationAttribute, AuditEvent, TokenType
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ DESCRIPTION_MAX_LENGTH = 1024
 THROTTLING_POLICY_MAX_LENGTH = 64
 DEFAULT_THROTTLING_POLICY = "Unlimited"
 API_TOKEN_LIFETIME_CHOICES = (7, 30, 90, 365)
+ATTRIBUTE_VALUE_MAX_LENGTH = 1024
 
 
 class DuplicateApplicationName(PortalError):
@@ -69,6 +70,54 @@ def _check_fields(*, description: str, token_type: str, throttling_policy: str) 
         raise ValidationError(f"Throttling policy must have 1 to {THROTTLING_POLICY_MAX_LENGTH} characters.")
 
 
+def clean_attributes(values, *, current: dict | None = None) -> dict[str, str]:
+    """An application's attribute values as stored, checked against the admin's attributes.
+
+    ``values`` is what the developer gave (name → text); ``current`` what the application had.
+    A name that is no attribute, or a hidden one, is refused (nothing silently ignored); a required
+    attribute left empty takes its default or is refused; hidden attributes keep their value or
+    take their default. Raises ``ValidationError`` with one message per problem.
+    """
+    values = {} if values is None else values
+    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+        raise ValidationError(
+            {"attributes": ["Give the attributes as an object of texts, by attribute name."]}
+        )
+    current = current or {}
+    attributes = list(ApplicationAttribute.objects.all())
+    visible = [a.name for a in attributes if not a.hidden]
+    problems = []
+    unknown = sorted(set(values) - set(visible))
+    if unknown:
+        names = ", ".join(visible) or "none are defined"
+        problems.append(f"Unknown attribute: {', '.join(unknown)}. The attributes are: {names}.")
+    cleaned: dict[str, str] = {}
+    for attribute in attributes:
+        if attribute.hidden:
+            value = current.get(attribute.name, attribute.default)
+        else:
+            value = (values.get(attribute.name) or "").strip() or attribute.default
+        if len(value) > ATTRIBUTE_VALUE_MAX_LENGTH:
+            problems.append(f"{attribute.name} can have at most {ATTRIBUTE_VALUE_MAX_LENGTH} characters.")
+        elif attribute.required and not value:
+            problems.append(f"{attribute.name} is required.")
+        elif value:
+            cleaned[attribute.name] = value
+    if problems:
+        raise ValidationError({"attributes": problems})
+    return cleaned
+
+
+def hidden_attribute_names() -> set[str]:
+    return set(ApplicationAttribute.objects.filter(hidden=True).values_list("name", flat=True))
+
+
+def visible_attributes(application: Application, hidden: set[str] | None = None) -> dict[str, str]:
+    """The attribute values a developer sees (hidden attributes are the admins')."""
+    hidden = hidden_attribute_names() if hidden is None else hidden
+    return {name: value for name, value in (application.attributes or {}).items() if name not in hidden}
+
+
 def name_taken(*, owner, name: str, exclude_pk=None) -> bool:
     qs = Application.objects.filter(owner=owner, name__iexact=name)
     if exclude_pk is not None:
@@ -101,6 +150,7 @@ def application_create(
     description: str = "",
     token_type: str = TokenType.JWT,
     throttling_policy: str = DEFAULT_THROTTLING_POLICY,
+    attributes: dict[str, str] | None = None,
 ) -> Application:
     name = clean_application_name(name)
     description = (description or "").strip()
@@ -111,6 +161,7 @@ def application_create(
         description=description,
         token_type=token_type,
         throttling_policy=throttling_policy,
+        attributes=clean_attributes(attributes),
     )
     _save_unique(application)
     audit(actor=owner, action="application.create", application=application, name=name, token_type=token_type)
@@ -125,8 +176,10 @@ def application_update(
     description: str = "",
     token_type: str = TokenType.JWT,
     throttling_policy: str = DEFAULT_THROTTLING_POLICY,
+    attributes: dict[str, str] | None = None,
 ) -> Application:
     """Change an application; a new token type is applied to its keys' clients first.
+    ``attributes`` None keeps the application's attribute values (checked again all the same).
 
     Not one transaction: the keys' clients live at key managers, which a rollback cannot reach.
     So the clients change first (``keys_apply_token_type``, all or nothing) and the application
@@ -137,6 +190,11 @@ def application_update(
     name = clean_application_name(name)
     description = (description or "").strip()
     _check_fields(description=description, token_type=token_type, throttling_policy=throttling_policy)
+    current = application.attributes or {}
+    if attributes is None:
+        visible = set(ApplicationAttribute.objects.filter(hidden=False).values_list("name", flat=True))
+        attributes = {name: value for name, value in current.items() if name in visible}
+    attributes = clean_attributes(attributes, current=current)
     if name_taken(owner=application.owner, name=name, exclude_pk=application.pk):
         # Before touching any key: a refusal must leave the clients as they are.
         raise DuplicateApplicationName(name)
@@ -148,6 +206,7 @@ def application_update(
             "description": description,
             "token_type": token_type,
             "throttling_policy": throttling_policy,
+            "attributes": attributes,
         }.items()
         if getattr(application, field) != value
     )
@@ -172,6 +231,7 @@ def application_update(
             application.description = description
             application.token_type = token_type
             application.throttling_policy = throttling_policy
+            application.attributes = attributes
             _save_unique(application)
             audit(actor=actor, action="application.update", application=application, changed=changed)
     except BaseException:

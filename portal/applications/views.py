@@ -44,9 +44,13 @@ def application_create(request):
 def application_detail(request, application_id):
     application = selectors.application_get(user=request.user, application_id=application_id)
     keys = application.keys.select_related("key_manager").order_by("key_type", "key_manager__order")
-    return render(
-        request, "applications/detail.html", {"application": application, "keys": keys, "active": "overview"}
-    )
+    context = {
+        "application": application,
+        "keys": keys,
+        "attributes": services.visible_attributes(application),
+        "active": "overview",
+    }
+    return render(request, "applications/detail.html", context)
 
 
 @login_required
@@ -58,7 +62,7 @@ def application_edit(request, application_id):
         "token_type": application.token_type,
     }
     # A new token type reaches the existing keys at once: the service updates their clients.
-    form = ApplicationForm(request.POST or None, initial=initial)
+    form = ApplicationForm(request.POST or None, initial=initial, application=application)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:

@@ -74,7 +74,8 @@ def test_a_second_application_cannot_map_a_client_already_mapped(
     assert page.status_code == 409
     assert IN_USE in page.content.decode()
     assert api.status_code == 409
-    assert api.json()["code"] == 409 and IN_USE in api.json()["description"]
+    # 901409: the reference's KEY_MAPPING_ALREADY_EXIST.
+    assert api.json()["code"] == 901409 and IN_USE in api.json()["description"]
     assert not application.keys.exists()
 
 

@@ -9,11 +9,12 @@ import pytest
 from django.http import Http404
 from django.urls import path
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from keymanagers.base import KeyManagerError, NotSupported
-from portal.api_errors import ApiError, api_not_found
+from portal.api_errors import ApiError, api_not_found, exception_handler
 
 
 class _Nested(serializers.Serializer):
@@ -131,3 +132,20 @@ def test_an_unknown_api_path_is_a_json_404(client):
         "message": "Not Found",
         "description": "No API resource at /api/nothing/here",
     }
+
+
+def test_a_permission_refusal_coded_insufficient_scope_gets_the_reference_number():
+    # What a DRF permission class with ``code = "insufficient_scope"`` raises (DRF's permission_denied).
+    response = exception_handler(
+        PermissionDenied("The token lacks apim:app_manage.", code="insufficient_scope"), {}
+    )
+    assert response.status_code == 403
+    assert response.data == {
+        "code": 900910,
+        "message": "Forbidden",
+        "description": "The token lacks apim:app_manage.",
+    }
+
+
+def test_other_errors_keep_their_http_status_as_code(client):
+    assert call(client, "http404").json()["code"] == 404

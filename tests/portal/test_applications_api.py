@@ -118,18 +118,34 @@ def test_creating_returns_201_with_the_application(owner_client, owner):
         "status": "APPROVED",
         "owner": "alice",
         "keys": [],
+        "attributes": {},
+        "groups": [],
+        "subscriptionCount": 0,
+        "subscriptionScopes": [],
+        "hashEnabled": False,
         "createdTime": body["createdTime"],
         "updatedTime": body["updatedTime"],
     }
-    assert body["createdTime"].startswith(application.created_at.strftime("%Y-%m-%dT%H:%M"))
+    # The reference's format: epoch milliseconds in a string.
+    assert body["createdTime"] == str(int(application.created_at.timestamp() * 1000))
+    assert response["Location"] == f"http://testserver{APPS}/{application.pk}"
     assert AuditEvent.objects.filter(action="application.create", application_id=application.pk).exists()
 
 
-def test_creating_defaults_to_jwt_and_echoes_the_throttling_policy(owner_client, owner):
-    body = post_json(owner_client, APPS, {"name": "Gold", "throttlingPolicy": "10PerMin"}).json()
+def test_creating_defaults_to_jwt_and_the_unlimited_throttling_policy(owner_client, owner):
+    body = post_json(owner_client, APPS, {"name": "Gold"}).json()
     assert body["tokenType"] == "JWT"
-    assert body["throttlingPolicy"] == "10PerMin"
-    assert Application.objects.get(owner=owner).throttling_policy == "10PerMin"
+    assert body["throttlingPolicy"] == "Unlimited"
+    assert Application.objects.get(owner=owner).throttling_policy == "Unlimited"
+
+
+def test_a_throttling_policy_the_portal_does_not_apply_is_a_400(owner_client, owner):
+    # The portal throttles no traffic: a policy such as the reference's 10PerMin would be stored and ignored.
+    body = assert_error(
+        post_json(owner_client, APPS, {"name": "Gold", "throttlingPolicy": "10PerMin"}), 400, "Bad Request"
+    )
+    assert "Unknown throttling policy “10PerMin”: use Unlimited" in body["description"]
+    assert not Application.objects.exists()
 
 
 def test_a_duplicate_name_is_a_409_even_in_another_case(owner_client, application):
@@ -147,7 +163,7 @@ def test_a_duplicate_name_is_a_409_even_in_another_case(owner_client, applicatio
         ({"name": "x" * 71}, "name: The name can have at most 70 characters (it has 71)."),
         ({"name": "ok", "description": "d" * 1025}, "description: Ensure this field has no more than 1024"),
         ({"name": "ok", "tokenType": "SAML"}, 'tokenType: "SAML" is not a valid choice.'),
-        ({"name": "ok", "throttlingPolicy": "p" * 65}, "throttlingPolicy: Ensure this field"),
+        ({"name": "ok", "throttlingPolicy": "p" * 65}, "throttlingPolicy: Unknown throttling policy"),
         ({"name": ["a list"]}, "name: Not a valid string."),
     ],
 )
@@ -192,7 +208,7 @@ def test_put_replaces_the_editable_fields(owner_client, application):
     response = put_json(
         owner_client,
         f"{APPS}/{application.pk}",
-        {"name": "Weather 2", "description": "New", "tokenType": "OAUTH", "throttlingPolicy": "Gold"},
+        {"name": "Weather 2", "description": "New", "tokenType": "OAUTH", "throttlingPolicy": "Unlimited"},
     )
     assert response.status_code == 200
     body = response.json()
@@ -200,7 +216,7 @@ def test_put_replaces_the_editable_fields(owner_client, application):
         "Weather 2",
         "New",
         "OAUTH",
-        "Gold",
+        "Unlimited",
     )
     application.refresh_from_db()
     assert (application.name, application.description, application.token_type) == (
@@ -232,12 +248,12 @@ def test_put_onto_another_of_my_names_is_a_409(owner_client, owner, application,
     assert application.name == "Weather App"
 
 
-def test_deleting_answers_204_and_removes_the_clients_at_the_key_managers(
+def test_deleting_answers_200_and_removes_the_clients_at_the_key_managers(
     owner_client, application, make_key
 ):
     key = make_key(application, consumer_key="ck-gone")
     response = owner_client.delete(f"{APPS}/{application.pk}")
-    assert response.status_code == 204
+    assert response.status_code == 200  # the reference's status for a delete
     assert response.content == b""
     assert not Application.objects.filter(pk=application.pk).exists()
     assert not ApplicationKey.objects.filter(pk=key.pk).exists()
@@ -271,9 +287,10 @@ def test_the_list_is_paginated_with_limit_and_offset(owner_client, owner, make_a
     assert body["count"] == 3
     pagination = body["pagination"]
     assert (pagination["offset"], pagination["limit"], pagination["total"]) == (3, 3, 7)
-    assert pagination["next"] == f"{APPS}?limit=3&offset=6&query=&sortBy=name&sortOrder=asc"
-    assert pagination["previous"] == f"{APPS}?limit=3&offset=0&query=&sortBy=name&sortOrder=asc"
-    last = owner_client.get(pagination["next"]).json()
+    # Relative to the base path, as the reference's links are.
+    assert pagination["next"] == "/applications?limit=3&offset=6&query=&sortBy=name&sortOrder=asc"
+    assert pagination["previous"] == "/applications?limit=3&offset=0&query=&sortBy=name&sortOrder=asc"
+    last = owner_client.get(API + pagination["next"]).json()
     assert [a["name"] for a in last["list"]] == ["App 6"]
     assert last["pagination"]["next"] == ""
 
