@@ -13,6 +13,7 @@ from portal.apiclients.models import ApiClient
 from portal.models import Application
 from tests.apiclients.conftest import API, REGISTER, basic, register, token
 from tests.conftest import PASSWORD
+from tests.keys.test_api_reference import walk_the_documented_flow
 
 pytestmark = pytest.mark.django_db
 
@@ -362,3 +363,15 @@ def test_registration_is_rate_limited_per_address_across_usernames(owner, other_
     limited = register(Client(), other_developer.username)
     assert limited.status_code == 429
     assert ApiClient.objects.filter(owner=other_developer).count() == 0
+
+
+def test_a_script_written_for_the_reference_runs_its_whole_flow_with_the_reference_login(owner):
+    # Issue 12's "done when": the documented login, then the documented applications, keys,
+    # secrets flow with the documented bodies, on one scoped OAuth token and nothing else.
+    client = Client()
+    answer = register(client, owner.username).json()
+    issued = token(client, answer["clientId"], answer["clientSecret"], "apim:subscribe apim:app_manage")
+    assert issued.status_code == 200, issued.content
+    script = Client(HTTP_AUTHORIZATION=f"Bearer {issued.json()['access_token']}", enforce_csrf_checks=True)
+
+    walk_the_documented_flow(script, client)

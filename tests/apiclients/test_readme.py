@@ -8,6 +8,7 @@ tests/browser/conftest.py).
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from keys.models import ApplicationKey
 from portal.models import Application
 from tests.conftest import PASSWORD
 
@@ -52,3 +54,10 @@ def test_the_readme_login_runs_as_written(live_server, owner, tmp_path):
     assert (tmp_path / "client.json").read_text().count('"clientSecret"') == 1
     assert Application.objects.get(name="Billing").owner == owner
     assert run.stdout.count('"name":"Billing"') == 2  # the 201's body, then the list
+    # Keys at the Resident Key Manager, then a 10-minute token for the application.
+    key = ApplicationKey.objects.get(application__name="Billing")
+    assert (key.key_type, key.key_manager.type) == ("PRODUCTION", "resident")
+    assert json.loads(run.stdout[run.stdout.rindex("{") :]) == {
+        "validityTime": 600,
+        "tokenScopes": ["default"],
+    }

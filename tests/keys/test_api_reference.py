@@ -50,6 +50,13 @@ def error_messages(response) -> list[str]:
 
 
 def test_the_documented_flow_with_the_documented_bodies(owner_client, client, resident):
+    walk_the_documented_flow(owner_client, client)
+
+
+def walk_the_documented_flow(api, client):
+    """Create an application, generate keys, a token and a secret, list, revoke and delete, with the
+    reference's bodies, as ``api`` (a test client signed in one way or another)."""
+    owner_client = api
     now_ms = int(time.time() * 1000)
     created = post(
         owner_client,
