@@ -64,6 +64,15 @@ class NotSupported(KeyManagerError):
     code = "not_supported"
 
 
+class InvalidScope(KeyManagerError):
+    """The key manager refused the scopes asked for (RFC 6749 5.2 ``invalid_scope``: unknown, or
+    not granted to the client): the request's fault, so 400 naming them, not a failure's 502."""
+
+    answer_status = 400
+    title = "Bad Request"
+    code = "invalid_scope"
+
+
 #: Token lifetimes (seconds) of a key whose developer chose none: the one set of defaults, read by
 #: the keys forms, configuration and model too.
 EXPIRY_DEFAULTS = {

@@ -40,7 +40,7 @@ import httpcore
 import httpx
 from django.conf import settings
 
-from keymanagers.base import KeyManagerError
+from keymanagers.base import InvalidScope, KeyManagerError
 
 if TYPE_CHECKING:
     from keymanagers.models import KeyManager
@@ -261,6 +261,8 @@ class KeyManagerHttp:
         status = response.status_code
         if 200 <= status < 300 or status in accept:
             return Response(status=status, data=data, headers=response.headers)
+        if isinstance(data, dict) and data.get("error") == "invalid_scope":
+            raise InvalidScope(self.label, step, error_message(data, status), status=status)
         raise self.error(
             step, error_message(data, status), status=status, retryable=status >= 500 or status == 429
         )

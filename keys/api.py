@@ -30,7 +30,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from keymanagers.base import EXPIRY_DEFAULTS, KeyManagerAdapter, KeyManagerError, TokenResult, adapter_for
+from keymanagers.base import EXPIRY_DEFAULTS, KeyManagerAdapter, TokenResult, adapter_for
 from keymanagers.models import GrantType, KeyManager
 from keys import selectors, services, tokens
 from keys.config import EXPIRY_FIELDS
@@ -175,23 +175,12 @@ def _api_errors(exc: DjangoValidationError) -> serializers.ValidationError:
 
 def _call(fn, **kwargs):
     """Run a service, naming the fields of its ``ValidationError`` as this API does (the portal's
-    other refusals reach ``portal.api_errors.exception_handler`` as they are).
-
-    A key manager's ``invalid_scope`` (RFC 6749 5.2: the scope is unknown, or not granted to the
-    client) is the request's fault, so a 400 naming the scopes rather than the 502 of a failure."""
+    other refusals, a key manager's ``InvalidScope`` 400 included, reach
+    ``portal.api_errors.exception_handler`` as they are)."""
     try:
         return fn(**kwargs)
     except DjangoValidationError as exc:
         raise _api_errors(exc) from exc
-    except KeyManagerError as exc:
-        if "invalid_scope" not in exc.message:
-            raise
-        raise ApiError(
-            400,
-            "Bad Request",
-            exc.description,
-            errors=[{"code": "invalid_scope", "message": f"scopes: {exc.message}"}],
-        ) from exc
 
 
 def _key_for(request, application_id, key_mapping_id):

@@ -28,6 +28,7 @@ from keymanagers.base import (
     ClientConfig,
     ClientRef,
     ConnectionCheck,
+    InvalidScope,
     KeyManagerAdapter,
     LastUse,
     RegisteredClient,
@@ -321,7 +322,10 @@ class ResidentAdapter(KeyManagerAdapter):
             raise self.error(step, f"the database failed ({exc.__class__.__name__})") from exc
         answer = json.loads(body or "{}")
         if status != 200 or "access_token" not in answer:
-            raise self.error(step, self._token_error_message(answer, scopes, ref), status=status)
+            message = self._token_error_message(answer, scopes, ref)
+            if answer.get("error") == "invalid_scope":
+                raise InvalidScope(self.label, step, message, status=status)
+            raise self.error(step, message, status=status)
         expires_in = answer.get("expires_in")
         return TokenResult(
             access_token=answer["access_token"],

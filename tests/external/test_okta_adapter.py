@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from keymanagers.base import ClientConfig, ClientRef, KeyManagerError, adapter_for
+from keymanagers.base import ClientConfig, ClientRef, InvalidScope, KeyManagerError, adapter_for
 from keymanagers.okta import OktaAdapter
 from tests.external.conftest import make_okta_key_manager
 from tests.external.simulators.base import basic_credentials
@@ -332,8 +332,10 @@ def test_tokens_need_a_scope_and_the_portal_says_so_before_asking_okta(okta_key_
     with pytest.raises(KeyManagerError, match="Okta needs a scope for a Client Credentials token"):
         adapter.issue_token(client.ref, client_secret=client.secret.value, scopes=[])
     assert okta_sim.sent("POST", "/v1/token") == []
-    with pytest.raises(KeyManagerError, match="invalid_scope"):
+    with pytest.raises(InvalidScope, match="invalid_scope") as refused:
         adapter.issue_token(client.ref, client_secret=client.secret.value, scopes=["unknown"])
+    # The request's fault, like the built-in server's: 400 everywhere, not a failure's 502.
+    assert refused.value.answer().status == 400
     token = adapter.issue_token(client.ref, client_secret=client.secret.value, scopes=["read"])
 
     assert token.scopes == ["read"] and token.expires_in == 3600
