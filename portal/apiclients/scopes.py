@@ -59,6 +59,7 @@ OPERATION_SCOPES: dict[tuple[str, str], tuple[str, ...]] = {
     ("/applications/{applicationId}/oauth-keys/{keyMappingId}/secrets", "GET"): _APP,
     ("/applications/{applicationId}/oauth-keys/{keyMappingId}/revoke-secret", "POST"): _APP,
     ("/key-managers", "GET"): (SUBSCRIBE,),
+    ("/settings/application-attributes", "GET"): (SUBSCRIBE,),
 }
 
 #: Our operations the reference does not have, and what opens them. ``()``: any API token (the

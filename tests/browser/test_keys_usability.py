@@ -223,6 +223,9 @@ def test_one_confirmation_pattern_one_dialog_width_and_one_set_of_labels(
     expect(page.get_by_label("Expiry", exact=True)).to_be_visible()
     page.click("button:has-text('Generate Keys')")
     key = ApplicationKey.objects.get()
+    # A second secret: the last valid one cannot be deleted (its Delete is disabled), any other can.
+    secret_services.secret_create(key=key, description="rotation", actor=owner)
+    page.reload()
 
     widths = {}
     for opener, dialog_id in [

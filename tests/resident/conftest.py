@@ -12,6 +12,7 @@ import pytest
 from keymanagers.base import ClientConfig, adapter_for
 from keymanagers.models import KeyManager, OAuthClient
 from keymanagers.resident import signing
+from tests.conftest import reseed_migration_data
 
 CALLBACK = "https://client.example.com/callback"
 
@@ -26,6 +27,8 @@ def fresh_signing_caches():
 
 @pytest.fixture
 def resident(db):
+    # A transactional test earlier in this worker may have flushed the migrations' rows.
+    reseed_migration_data()
     return KeyManager.objects.get(type=KeyManager.Type.RESIDENT)
 
 

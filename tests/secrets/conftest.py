@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 from keymanagers.base import ADAPTERS, KeyManagerAdapter, KeyManagerError, register
@@ -11,6 +9,7 @@ from keymanagers.models import KeyManager
 from keys.models import ApplicationKey, KeyType
 from keys.services import keys_generate
 from portal.models import Application
+from tests.conftest import reseed_migration_data  # noqa: F401 (other tests import it from here)
 
 
 @pytest.fixture(autouse=True)
@@ -22,19 +21,6 @@ def fresh_signing_keys():
     signing.reset_caches()
     yield
     signing.reset_caches()
-
-
-def reseed_migration_data() -> None:
-    """Transactional tests flush every table, taking the data migrations' rows with them, and
-    ``serialized_rollback`` collides with the content types a flush re-creates. Run those
-    migrations' functions again instead, so the rows are exactly the migrated ones."""
-    from django.apps import apps
-
-    for module, function in [
-        ("keymanagers.migrations.0002_resident_key_manager", "create_resident"),
-        ("keys.migrations.0002_default_scope", "create_default_scope"),
-    ]:
-        getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture
