@@ -12,6 +12,7 @@ import pytest
 from keymanagers import base
 from keymanagers.models import KeyManager
 from portal.models import Application
+from tests.conftest import reseed_migration_data
 from tests.keys.helpers import FAKE_TYPE, FakeAdapter
 
 
@@ -37,6 +38,7 @@ def fake_km(db):
 
 @pytest.fixture
 def resident(db):
+    reseed_migration_data()  # a transactional test earlier in this worker may have flushed it
     return KeyManager.objects.get(name="Resident")
 
 

@@ -8,6 +8,7 @@ from keymanagers.models import KeyManager
 from keys import services
 from keys.models import Scope
 from portal.models import Application
+from tests.conftest import reseed_migration_data
 from tests.keys.helpers import CC_CONFIG
 
 
@@ -24,6 +25,7 @@ def make_key(application, actor, key_manager=None, key_type="PRODUCTION"):
 
 @pytest.fixture
 def resident(db):
+    reseed_migration_data()  # a transactional test earlier in this worker may have flushed it
     return KeyManager.objects.get(name="Resident")
 
 
