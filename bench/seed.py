@@ -20,6 +20,7 @@ import base64
 import json
 import secrets
 import sys
+from importlib import import_module
 
 import django
 
@@ -33,7 +34,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import transaction
 
     from keymanagers.models import KeyManager
@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     out["applications_page"] = "/applications/"
 
     # A session as django.contrib.auth.login leaves it, so the page rows are served signed in.
-    session = SessionStore()
+    # The configured engine: the portal stores sessions under a keyed hash (portal/sessions.py).
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
