@@ -225,7 +225,7 @@ def test_one_confirmation_pattern_one_dialog_width_and_one_set_of_labels(
     key = ApplicationKey.objects.get()
     # A second secret: the last valid one cannot be deleted (its Delete is disabled), any other can.
     secret_services.secret_create(key=key, description="rotation", actor=owner)
-    page.reload()
+    page.goto(keys_page(application))  # a GET: reloading the POST's answer would generate again
 
     widths = {}
     for opener, dialog_id in [
