@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from keys import api, api_catalogue
+from keys.api import catalogue, deprecated, views
 
 APP = "applications/<uuid:application_id>/"
 KEY = APP + "oauth-keys/<uuid:key_mapping_id>"
@@ -10,26 +10,26 @@ KEY = APP + "oauth-keys/<uuid:key_mapping_id>"
 BY_TYPE = APP + "keys/<str:key_type>"
 
 urlpatterns = [
-    path(APP + "generate-keys", api.GenerateKeysApi.as_view(), name="api_generate_keys"),
-    path(APP + "map-keys", api.MapKeysApi.as_view(), name="api_map_keys"),
-    path(APP + "oauth-keys", api.KeyListApi.as_view(), name="api_oauth_keys"),
-    path(KEY, api.KeyDetailApi.as_view(), name="api_oauth_key"),
-    path(KEY + "/regenerate-secret", api.RegenerateSecretApi.as_view(), name="api_regenerate_secret"),
-    path(KEY + "/clean-up", api.CleanUpApi.as_view(), name="api_clean_up"),
-    path(KEY + "/generate-token", api.GenerateTokenApi.as_view(), name="api_generate_token"),
-    path(APP + "keys", api.DeprecatedKeyListApi.as_view(), name="api_keys_deprecated"),
-    path(BY_TYPE, api.DeprecatedKeyDetailApi.as_view(), name="api_key_by_type"),
+    path(APP + "generate-keys", views.GenerateKeysApi.as_view(), name="api_generate_keys"),
+    path(APP + "map-keys", views.MapKeysApi.as_view(), name="api_map_keys"),
+    path(APP + "oauth-keys", views.KeyListApi.as_view(), name="api_oauth_keys"),
+    path(KEY, views.KeyDetailApi.as_view(), name="api_oauth_key"),
+    path(KEY + "/regenerate-secret", views.RegenerateSecretApi.as_view(), name="api_regenerate_secret"),
+    path(KEY + "/clean-up", views.CleanUpApi.as_view(), name="api_clean_up"),
+    path(KEY + "/generate-token", views.GenerateTokenApi.as_view(), name="api_generate_token"),
+    path(APP + "keys", deprecated.DeprecatedKeyListApi.as_view(), name="api_keys_deprecated"),
+    path(BY_TYPE, deprecated.DeprecatedKeyDetailApi.as_view(), name="api_key_by_type"),
     path(
         BY_TYPE + "/regenerate-secret",
-        api.DeprecatedRegenerateSecretApi.as_view(),
+        deprecated.DeprecatedRegenerateSecretApi.as_view(),
         name="api_regenerate_by_type",
     ),
-    path(BY_TYPE + "/clean-up", api.DeprecatedCleanUpApi.as_view(), name="api_clean_up_by_type"),
+    path(BY_TYPE + "/clean-up", deprecated.DeprecatedCleanUpApi.as_view(), name="api_clean_up_by_type"),
     path(
         BY_TYPE + "/generate-token",
-        api.DeprecatedGenerateTokenApi.as_view(),
+        deprecated.DeprecatedGenerateTokenApi.as_view(),
         name="api_generate_token_by_type",
     ),
-    path("key-managers", api_catalogue.KeyManagerListApi.as_view(), name="api_key_managers"),
-    path("scopes", api_catalogue.ScopeListApi.as_view(), name="api_scopes"),
+    path("key-managers", catalogue.KeyManagerListApi.as_view(), name="api_key_managers"),
+    path("scopes", catalogue.ScopeListApi.as_view(), name="api_scopes"),
 ]

@@ -1,6 +1,6 @@
 """Writes on keys: generation, mapping, configuration, removal, clean-up, secret and token requests.
 
-The pages (``keys/views.py``) and the REST API (``keys/api.py``) both call these.
+The pages (``keys/views.py``) and the REST API (``keys/api/views.py``) both call these.
 
 Key managers may be remote servers, so no adapter call ever runs inside a transaction: a service
 calls the adapter first and then saves locally in a short ``transaction.atomic()``. When the

@@ -9,13 +9,13 @@ from rest_framework.views import APIView
 
 from keymanagers.base import EXPIRY_DEFAULTS, KeyManagerAdapter, KeyManagerError, adapter_for
 from keys import selectors
-from keys.api import (
+from keys.api.serializers import error_responses
+from keys.api.vocabulary import (
     NOT_APPLICABLE,
     SECRET_DESCRIPTION,
     SECRET_EXPIRES_IN,
     api_key_manager_name,
     api_key_manager_type,
-    error_responses,
 )
 from keys.config import EXPIRY_FIELDS
 from keys.forms import EXPIRY_LABELS
