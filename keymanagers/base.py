@@ -265,10 +265,6 @@ class KeyManagerAdapter:
         """Create a client; return its id, state and first secret."""
         raise self.not_supported("register client")
 
-    def get_client(self, ref: ClientRef) -> dict[str, Any]:
-        """The client's metadata as the server reports it (no secret)."""
-        raise self.not_supported("read client")
-
     def update_client(self, ref: ClientRef, config: ClientConfig) -> SecretInfo | None:
         """Apply a changed configuration (grant types, callback, lifetimes, PKCE, public).
 

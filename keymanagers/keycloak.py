@@ -216,11 +216,6 @@ class KeycloakAdapter(OidcDcrAdapter):
         self.apply_client_settings(ref, config, step)
         return rotated
 
-    def get_client(self, ref: ClientRef) -> dict[str, Any]:
-        return self._with_fresh_registration_token(
-            ref, "read client", lambda: super(KeycloakAdapter, self).get_client(ref)
-        )
-
     def _with_fresh_registration_token(self, ref: ClientRef, step: str, call: Callable[[], Any]) -> Any:
         """``call``, and once more with a registration access token fresh from the admin API if
         Keycloak refused the stored one (an answer lost on the way leaves it stale)."""

@@ -268,13 +268,6 @@ class OidcDcrAdapter(KeyManagerAdapter):
                 "%s: could not delete client after a failed registration: %s", self.label, exc.message
             )
 
-    def get_client(self, ref: ClientRef) -> dict[str, Any]:
-        step = "read client"
-        uri, rat = self._management(ref, step)
-        data = self.http.json_request(step, "GET", uri, authorization=bearer(rat))
-        self._remember(ref, data)
-        return {k: v for k, v in data.items() if k not in ("client_secret", "registration_access_token")}
-
     def update_client(self, ref: ClientRef, config: ClientConfig) -> SecretInfo | None:
         """RFC 7592 full replace. Returns the new secret if the server rotated it on this update
         (a policy some servers have), so the caller can show it once instead of losing it."""

@@ -386,13 +386,6 @@ class OktaAdapter(OidcDcrAdapter):
             raise self.error(step, "Okta lists no active secret for the new client")
         return str(listed[-1].get("id", ""))
 
-    def get_client(self, ref: ClientRef) -> dict[str, Any]:
-        step = "read client"
-        data = self.http.json_request(
-            step, "GET", self.client_url(ref.client_id), authorization=self.api_authorization(step)
-        )
-        return {k: v for k, v in data.items() if k != "client_secret"}
-
     def update_client(self, ref: ClientRef, config: ClientConfig) -> SecretInfo | None:
         step = "update client"
         if ref.state.get("mapped"):

@@ -213,26 +213,6 @@ class ResidentAdapter(KeyManagerAdapter):
             callback_url=client.redirect_uris,
         )
 
-    @_database_errors_as("read client")
-    def get_client(self, ref: ClientRef) -> dict[str, Any]:
-        client = self._client(ref, "read client")
-        return {
-            "client_id": client.client_id,
-            "client_name": client.name,
-            "grant_types": list(client.grant_types),
-            "redirect_uris": client.redirect_uris.split(),
-            "public_client": client.client_type == OAuthClient.CLIENT_PUBLIC,
-            "token_type": client.token_format,
-            "application_access_token_expiry_time": client.application_token_lifetime,
-            "user_access_token_expiry_time": client.user_token_lifetime,
-            "refresh_token_expiry_time": client.refresh_token_lifetime,
-            "id_token_expiry_time": client.id_token_lifetime,
-            "pkce_mandatory": client.pkce_required,
-            "pkce_support_plain": client.pkce_plain_allowed,
-            "granted_scopes": list(client.granted_scopes),
-            "secret_count": client.secrets.count(),
-        }
-
     @_database_errors_as("update client")
     @transaction.atomic
     def update_client(self, ref: ClientRef, config: ClientConfig) -> None:

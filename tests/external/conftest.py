@@ -16,8 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
+from keymanagers.base import ClientRef
 from keymanagers.models import KeyManager
 from tests.external.okta_schema import check_simulator
 
@@ -209,6 +211,22 @@ def make_dcr_key_manager(
 @pytest.fixture
 def dcr_key_manager(db, oidc_peer):
     return make_dcr_key_manager(oidc_peer)
+
+
+def read_registration(ref: ClientRef) -> httpx.Response:
+    """The peer's own record of a client (RFC 7592 read, with the registration access token the
+    adapter kept): what the adapter really did at the server, not what it says it did."""
+    return httpx.get(
+        ref.state["registration_client_uri"],
+        headers={"Authorization": f"Bearer {ref.state['registration_access_token']}"},
+        timeout=5,
+    )
+
+
+def registered(ref: ClientRef) -> dict:
+    response = read_registration(ref)
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 # -- Keycloak and Okta, simulated ----------------------------------------------------------------

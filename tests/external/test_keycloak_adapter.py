@@ -103,15 +103,15 @@ def test_every_management_call_uses_and_then_stores_the_rotated_registration_tok
     ref = client.ref
     rats = [ref.state["registration_access_token"]]
 
-    adapter.get_client(ref)
-    rats.append(ref.state["registration_access_token"])
     adapter.update_client(ref, cc_config(name="Renamed"))
+    rats.append(ref.state["registration_access_token"])
+    adapter.update_client(ref, cc_config(name="Renamed again"))
     rats.append(ref.state["registration_access_token"])
     adapter.delete_client(ref)
 
     management = keycloak_sim.sent(path_contains="/clients-registrations/openid-connect/")
     assert [(s.method, s.path.rsplit("/", 1)[-1]) for s in management] == [
-        ("GET", ref.client_id),
+        ("PUT", ref.client_id),
         ("PUT", ref.client_id),
         ("DELETE", ref.client_id),
     ]
@@ -158,10 +158,11 @@ def test_without_a_service_account_a_stale_registration_token_is_a_clear_401(db,
     client.ref.state["registration_access_token"] = "stale"
 
     with pytest.raises(KeyManagerError) as caught:
-        adapter.get_client(client.ref)
+        adapter.update_client(client.ref, cc_config(name="Renamed"))
 
     assert caught.value.status == 401
-    assert "read client failed: invalid_token" in str(caught.value)
+    assert "update client failed: invalid_token" in str(caught.value)
+    assert keycloak_sim.clients[client.ref.client_id].metadata["client_name"] == "Weather app"
 
 
 def test_regenerating_the_secret_uses_the_admin_api_and_caches_the_uuid(keycloak_key_manager, keycloak_sim):

@@ -183,9 +183,9 @@ def test_deleting_with_a_refused_api_token_is_an_error_not_a_silent_success(db, 
         adapter_for(km).delete_client(ClientRef("0oa123", {"app_id": "0oa123"}))
 
 
-def test_reading_an_unknown_client_is_okta_404_e0000007(okta_key_manager):
+def test_updating_an_unknown_client_is_okta_404_e0000007(okta_key_manager):
     with pytest.raises(KeyManagerError) as caught:
-        adapter_for(okta_key_manager).get_client(ClientRef("0oamissing"))
+        adapter_for(okta_key_manager).update_client(ClientRef("0oamissing"), cc_config())
 
     assert caught.value.status == 404
     assert "E0000007" in caught.value.message
