@@ -34,14 +34,11 @@ class KeyManagerError(PortalError):
     title = "Bad Gateway"
     code = "key_manager_failed"
 
-    def __init__(
-        self, key_manager: str, step: str, message: str, *, status: int | None = None, retryable: bool = False
-    ):
+    def __init__(self, key_manager: str, step: str, message: str, *, status: int | None = None):
         self.key_manager = key_manager
         self.step = step
         self.message = message
         self.status = status  # the remote HTTP status, where there was one
-        self.retryable = retryable
         Exception.__init__(self, str(self))
 
     def __str__(self) -> str:

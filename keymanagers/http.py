@@ -263,9 +263,7 @@ class KeyManagerHttp:
             return Response(status=status, data=data, headers=response.headers)
         if isinstance(data, dict) and data.get("error") == "invalid_scope":
             raise InvalidScope(self.label, step, error_message(data, status), status=status)
-        raise self.error(
-            step, error_message(data, status), status=status, retryable=status >= 500 or status == 429
-        )
+        raise self.error(step, error_message(data, status), status=status)
 
     def json_request(self, step: str, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         """``request`` for endpoints that must answer a JSON object (anything else is an error)."""
@@ -294,7 +292,7 @@ class KeyManagerHttp:
             response = self.client.request(method, url, json=json, data=form, params=params, headers=headers)
         except httpx.TimeoutException:
             logger.warning("%s %s %s: timed out after %s s", self.label, method, path, _seconds(self.timeout))
-            raise self.error(step, f"timed out after {_seconds(self.timeout)} s", retryable=True) from None
+            raise self.error(step, f"timed out after {_seconds(self.timeout)} s") from None
         except AddressRefused as exc:
             logger.warning("%s %s %s: refused a non-public address", self.label, method, path)
             raise self.error(
@@ -304,14 +302,13 @@ class KeyManagerHttp:
             ) from None
         except httpx.ConnectError:
             logger.warning("%s %s %s: could not connect", self.label, method, path)
-            raise self.error(step, f"could not connect to {urlsplit(url).netloc}", retryable=True) from None
+            raise self.error(step, f"could not connect to {urlsplit(url).netloc}") from None
         except httpx.HTTPError as exc:
             # The exception text may quote the URL only; still, keep it out of logs and messages.
             logger.warning("%s %s %s: %s", self.label, method, path, type(exc).__name__)
             raise self.error(
                 step,
                 f"the connection to {urlsplit(url).netloc} failed ({type(exc).__name__})",
-                retryable=True,
             ) from None
         logger.info("%s %s %s -> %s", self.label, method, path, response.status_code)
         return response

@@ -107,7 +107,7 @@ class OktaHttp(KeyManagerHttp):
             message += f" resets at {at:%H:%M:%S} UTC (in {wait} s): try again then"
         else:
             message += ": try again in a minute"
-        raise self.error(step, message, status=429, retryable=True)
+        raise self.error(step, message, status=429)
 
 
 @register

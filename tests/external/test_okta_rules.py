@@ -262,7 +262,7 @@ def test_a_rate_limit_says_when_to_try_again(okta_key_manager, okta_sim):
             ClientConfig(name="x", grant_types=["client_credentials"])
         )
 
-    assert caught.value.status == 429 and caught.value.retryable
+    assert caught.value.status == 429
     assert re.search(
         r"E0000047: .*rate limit resets at \d\d:\d\d:\d\d UTC \(in 4[12] s\)", caught.value.message
     )

@@ -32,7 +32,7 @@ class FakeAdapter(KeyManagerAdapter):
     def _step(self, step: str) -> None:
         self.calls.append(step)
         if step in self.fail:
-            raise self.error(step, self.fail[step], retryable=True)
+            raise self.error(step, self.fail[step])
 
     def endpoints(self):
         return {

@@ -64,7 +64,7 @@ def fail_second_update(monkeypatch):
     def update_client(self, ref, config):
         calls.append(ref.client_id)
         if len(calls) == 2:
-            raise self.error("update client", "database unavailable", retryable=True)
+            raise self.error("update client", "database unavailable")
         return real(self, ref, config)
 
     monkeypatch.setattr(ResidentAdapter, "update_client", update_client)
@@ -160,7 +160,7 @@ def test_when_putting_a_key_back_fails_too_the_error_says_so(application, reside
     def update_client(self, ref, config):
         calls.append(config.token_type)
         if len(calls) >= 2:
-            raise self.error("update client", "connection refused", retryable=True)
+            raise self.error("update client", "connection refused")
         return real(self, ref, config)
 
     monkeypatch.setattr(ResidentAdapter, "update_client", update_client)

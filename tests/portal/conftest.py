@@ -47,7 +47,7 @@ class RecordingAdapter(base.KeyManagerAdapter):
 
     def delete_client(self, ref):
         if self.fail:
-            raise self.error("delete client", "connection refused", retryable=True)
+            raise self.error("delete client", "connection refused")
         RecordingAdapter.deleted.append(ref.client_id)
 
 

@@ -86,11 +86,11 @@ class FailingAdapter(KeyManagerAdapter):
 
     def create_secret(self, ref, *, expires_at=None):
         ref.state = {**ref.state, "touched": "create"}
-        raise KeyManagerError(self.label, "create secret", "connection refused", retryable=True)
+        raise KeyManagerError(self.label, "create secret", "connection refused")
 
     def delete_secret(self, ref, remote_id):
         ref.state = {**ref.state, "touched": "delete"}
-        raise KeyManagerError(self.label, "delete secret", "connection refused", retryable=True)
+        raise KeyManagerError(self.label, "delete secret", "connection refused")
 
 
 @pytest.fixture
