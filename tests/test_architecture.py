@@ -57,6 +57,11 @@ INFRASTRUCTURE = (
 DOMAINS = ("keys", "keymanagers", "portal.applications", "portal.accounts", "portal.apiclients")
 APP_LABEL_MODULES = {"keys": "keys.models", "keymanagers": "keymanagers.models", "portal": "portal.models"}
 STRING_IMPORTERS = {"import_module", "import_string", "__import__"}
+# The only signals the portal listens to (README, "Architecture"): a sign-in, and the user's save
+# (a new password), each honoured on every path; and the domains that react to them.
+ACCOUNT_EVENTS = {("user_logged_in", ""), ("post_save", "get_user_model()")}
+ACCOUNT_EVENT_LISTENERS = ("portal.accounts", "portal.apiclients", "keymanagers")
+SIGNAL_MODULES = ("django.db.models.signals", "django.dispatch", "django.core.signals")
 
 
 @dataclass(frozen=True)
@@ -128,12 +133,62 @@ def edges_of(source_code: str, source: str, *, is_package: bool = False) -> list
     return edges
 
 
-def all_edges() -> list[Edge]:
-    edges: list[Edge] = []
+@dataclass(frozen=True)
+class Receiver:
+    module: str
+    signal: str  # the signal's name as the code spells it (post_save, user_logged_in, …)
+    sender: str  # the ``sender=`` argument as written, "" when there is none
+    line: int
+
+    def __str__(self) -> str:
+        sender = f" of {self.sender}" if self.sender else ""
+        return f"{self.module}:{self.line} receives {self.signal}{sender}"
+
+
+def _name(node: ast.AST) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+
+def receivers_of(source_code: str, module: str) -> list[Receiver]:
+    """Every receiver in one file: ``@receiver(signal, …)`` and ``signal.connect(…)``, where
+    ``signal`` is a name imported from a ``signals`` module (so ``socket.connect`` is not one)."""
+    tree = ast.parse(source_code)
+    signal_names = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == "signals"
+        for alias in node.names
+    }
+    found: list[Receiver] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        if _name(node.func) == "receiver" and node.args:
+            signal = _name(node.args[0])
+        elif _name(node.func) == "connect" and _name(getattr(node.func, "value", None)) in signal_names:
+            signal = _name(node.func.value)
+        else:
+            continue
+        sender = next((ast.unparse(k.value) for k in node.keywords if k.arg == "sender"), "")
+        found.append(Receiver(module, signal, sender, node.lineno))
+    return found
+
+
+def _package_files():
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
-            edges += edges_of(path.read_text(), module_name(path), is_package=path.name == "__init__.py")
+            yield path, module_name(path)
+
+
+def all_edges() -> list[Edge]:
+    edges: list[Edge] = []
+    for path, module in _package_files():
+        edges += edges_of(path.read_text(), module, is_package=path.name == "__init__.py")
     return edges
+
+
+def all_receivers() -> list[Receiver]:
+    return [r for path, module in _package_files() for r in receivers_of(path.read_text(), module)]
 
 
 def within(module: str, prefixes: tuple[str, ...] | str) -> bool:
@@ -147,6 +202,7 @@ def component(module: str) -> str:
 
 
 EDGES = all_edges()
+RECEIVERS = all_receivers()
 
 
 def test_the_parser_sees_indented_imports_get_model_and_string_imports():
@@ -170,6 +226,26 @@ def test_the_parser_sees_indented_imports_get_model_and_string_imports():
     assert ("keymanagers.http", True, "string") in found
     assert ("keys.models.ApplicationKey", False, "import") in found
     assert len({e.source.split(".")[0] for e in EDGES}) == len(PACKAGES)
+
+
+def test_the_parser_sees_every_kind_of_receiver():
+    code = (
+        "from django.contrib.auth.signals import user_logged_in\n"
+        "from django.db.models.signals import post_delete as deleted\n"
+        "@receiver(post_save, sender=Application)\n"
+        "def f(sender, **kwargs): ...\n"
+        "class C:\n"
+        "    def ready(self):\n"
+        "        user_logged_in.connect(f)\n"
+        "        deleted.connect(f, sender=Key)\n"
+        "        socket.connect(('example.com', 80))\n"
+    )
+    found = {(r.signal, r.sender) for r in receivers_of(code, "portal.example")}
+    assert found == {("post_save", "Application"), ("user_logged_in", ""), ("deleted", "Key")}
+    # And it sees the portal's own (the rules below would pass on a parser that saw nothing).
+    assert {"portal.accounts.signals", "portal.apiclients.signals", "keymanagers.apps"} <= {
+        r.module for r in RECEIVERS
+    }
 
 
 def test_keys_never_imports_an_adapter_dot_or_an_http_client():
@@ -238,16 +314,45 @@ def test_get_model_names_only_its_own_app():
     assert offenders == []
 
 
-def test_no_business_logic_hides_in_signal_receivers():
-    # Deleting an application reaches keys by a plain call, key managers ask keys through the hooks
-    # in keymanagers/hooks.py: nothing in the domains runs because a model was saved somewhere else.
+def test_signals_carry_only_account_events():
+    # An account event must be honoured on every path (a sign-in by any page; a new password by the
+    # pages, the admin, ``changepassword`` or the shell), and only a signal sees them all: those stay
+    # signals. Everything else is an explicit call or a hook (keymanagers/hooks.py): no receiver of a
+    # domain model's save or delete, no signal of our own.
+    offenders = [
+        str(r)
+        for r in RECEIVERS
+        if (r.signal, r.sender) not in ACCOUNT_EVENTS or not within(r.module, ACCOUNT_EVENT_LISTENERS)
+    ]
+    offenders += [str(e) for e in EDGES if within(e.target, "django.dispatch.Signal")]
+    assert offenders == []
+
+
+def test_no_signals_in_the_layers_that_call_explicitly():
+    # Deleting an application reaches keys by a plain call, key managers ask keys through hooks,
+    # infrastructure reacts to nothing: these import no signal machinery at all.
     offenders = [
         str(e)
         for e in EDGES
-        if within(e.source, ("keys", "keymanagers", "portal.applications"))
-        and within(
-            e.target, ("django.db.models.signals", "django.dispatch.receiver", "django.dispatch.Signal")
-        )
+        if within(e.source, ("keys", *APPLICATIONS_DOMAIN, *INFRASTRUCTURE))
+        and (within(e.target, SIGNAL_MODULES) or e.target.split(".")[-1] == "signals")
+    ]
+    assert offenders == []
+
+
+def test_pages_and_the_rest_api_are_imported_only_by_url_confs_and_each_other():
+    # Views and API modules sit on top of their app: services, selectors and models never reach up
+    # into them (the API's vocabulary included), so a page and the API share the same services.
+    def surface(module: str) -> bool:
+        return any(part in ("views", "api") for part in module.split("."))
+
+    offenders = [
+        str(e)
+        for e in EDGES
+        if within(e.target, PACKAGES)
+        and surface(e.target)
+        and not surface(e.source)
+        and not e.source.split(".")[-1].endswith("urls")
     ]
     assert offenders == []
 

@@ -1,6 +1,7 @@
 """Account events: staff sessions are shorter, and a new password ends the user's API tokens.
 
-Connected in ``PortalConfig.ready``.
+Connected in ``PortalConfig.ready``. These stay signals, not calls from the views, on purpose (README,
+"Architecture"): each must hold on every path, and only the signal sees them all.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from portal.audit import audit
 from portal.models import ApiToken
 
 
+# A signal: every sign-in (this portal's page, the admin's, the resident server's) sends it from auth.login.
 @receiver(user_logged_in)
 def shorter_staff_sessions(sender, request, user, **kwargs):
     # A staff session can do everything; a forgotten one should not stay open for two weeks.
@@ -22,6 +24,7 @@ def shorter_staff_sessions(sender, request, user, **kwargs):
         request.session.set_expiry(settings.PORTAL_STAFF_SESSION_SECONDS)
 
 
+# A signal: a password changes by the change and reset pages, the admin, ``changepassword`` and the shell.
 @receiver(post_save, sender=get_user_model())
 def end_api_tokens_on_password_change(sender, instance, created, **kwargs):
     """A new password (change, reset, admin, ``set_password``) revokes every personal API token.

@@ -14,6 +14,7 @@ from django.dispatch import receiver
 from portal.apiclients.services import api_clients_delete_all
 
 
+# A signal, like the API tokens' (portal.accounts.signals): only the user's save sees every new password.
 @receiver(post_save, sender=get_user_model())
 def end_api_clients_on_password_change(sender, instance, created, **kwargs):
     if created or getattr(instance, "_password", None) is None:
