@@ -188,6 +188,8 @@ class KeyManagerAdapter:
     #: The server reports when a client and its secrets last authenticated (``last_used``). Where
     #: False, the pages and the API say "not reported by this key manager" instead of guessing.
     reports_last_use: ClassVar[bool] = False
+    #: The grant types a developer may tick when the key manager's admin has not narrowed them.
+    grant_types_offered: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, key_manager: KeyManager):
         self.key_manager = key_manager
@@ -218,7 +220,7 @@ class KeyManagerAdapter:
 
     def available_grant_types(self) -> list[str]:
         """Grant types a developer may tick for this key manager."""
-        return list(self.key_manager.available_grant_types or [])
+        return list(self.key_manager.available_grant_types or self.grant_types_offered)
 
     def application_configuration(self) -> list[dict[str, Any]]:
         """Extra fields of the keys form, in the reference's ``applicationConfiguration`` shape:

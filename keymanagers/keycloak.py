@@ -49,20 +49,14 @@ from keymanagers.base import (
     register,
 )
 from keymanagers.http import Response, basic_auth, bearer
+from keymanagers.models import GrantType
 from keymanagers.oidc_dcr import OidcDcrAdapter
 from portal import crypto
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_GRANT_TYPES = [
-    "client_credentials",
-    "authorization_code",
-    "refresh_token",
-    "urn:ietf:params:oauth:grant-type:device_code",
-]
 # Renew the cached service-account token this long before Keycloak says it expires.
 TOKEN_CACHE_MARGIN = 30
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 NEEDS_ADMIN_API = (
     "it is a Keycloak client attribute that only the admin API sets: configure a service account"
 )
@@ -72,6 +66,12 @@ NEEDS_ADMIN_API = (
 class KeycloakAdapter(OidcDcrAdapter):
     type = "keycloak"
     transport: ClassVar[httpx.BaseTransport | None] = None
+    grant_types_offered = (
+        GrantType.CLIENT_CREDENTIALS,
+        GrantType.AUTHORIZATION_CODE,
+        GrantType.REFRESH_TOKEN,
+        GrantType.DEVICE_CODE,
+    )
     #: Whether a registration may fall back to the initial access token (never in Test connection).
     may_spend_iat = True
 
@@ -115,9 +115,6 @@ class KeycloakAdapter(OidcDcrAdapter):
 
     def discovery_url(self) -> str:
         return self.key_manager.well_known_url or self._derived("/.well-known/openid-configuration")
-
-    def available_grant_types(self) -> list[str]:
-        return list(self.key_manager.available_grant_types or DEFAULT_GRANT_TYPES)
 
     @property
     def has_service_account(self) -> bool:
@@ -294,7 +291,7 @@ class KeycloakAdapter(OidcDcrAdapter):
             "serviceAccountsEnabled": "client_credentials" in grants,
             "publicClient": config.public_client,
             "attributes": {
-                "oauth2.device.authorization.grant.enabled": str(DEVICE_GRANT in grants).lower(),
+                "oauth2.device.authorization.grant.enabled": str(GrantType.DEVICE_CODE in grants).lower(),
                 "use.refresh.tokens": str("refresh_token" in grants).lower(),
                 # An empty value removes the attribute: PKCE is then optional.
                 "pkce.code.challenge.method": "S256" if config.pkce_mandatory else "",

@@ -71,6 +71,8 @@ class OidcDcrAdapter(KeyManagerAdapter):
     #: Tests set this (``monkeypatch.setattr(Adapter, "transport", httpx.MockTransport(...))``) to route
     #: every adapter made by ``adapter_for`` to a simulator; production leaves it None (real network).
     transport: ClassVar[httpx.BaseTransport | None] = None
+    #: Who made a client, in the messages about a registration's answer.
+    server_name: ClassVar[str] = "the server"
 
     def __init__(self, key_manager, *, transport: httpx.BaseTransport | None = None):
         super().__init__(key_manager)
@@ -232,9 +234,7 @@ class OidcDcrAdapter(KeyManagerAdapter):
         return self._registered(step, data, config)
 
     def _registered(self, step: str, data: dict[str, Any], config: ClientConfig) -> RegisteredClient:
-        client_id = data.get("client_id")
-        if not isinstance(client_id, str) or not client_id:
-            raise self.error(step, "the server answered without a client_id")
+        client_id = self._client_id_from(step, data)
         ref = ClientRef(client_id=client_id, state={})
         self._remember(ref, data)
         if not ref.state.get("registration_access_token"):
@@ -243,14 +243,38 @@ class OidcDcrAdapter(KeyManagerAdapter):
                 f"the server created client {client_id} but gave no registration access "
                 "token, so the portal could never update or delete it; delete it at the server",
             )
+        secret = self._registered_secret(step, ref, data, config)
+        if config.public_client:
+            ref.state["public"] = True
+        return self._registered_client(ref, secret, data, config)
+
+    # The three steps of reading a registration's answer, shared with the adapters built on this one.
+    def _client_id_from(self, step: str, data: dict[str, Any]) -> str:
+        client_id = data.get("client_id")
+        if not isinstance(client_id, str) or not client_id:
+            raise self.error(step, f"{self.server_name} answered without a client_id")
+        return client_id
+
+    def _registered_secret(
+        self, step: str, ref: ClientRef, data: dict[str, Any], config: ClientConfig
+    ) -> SecretInfo | None:
+        """The new client's secret, remembered as a keyed hash; a confidential client the server made
+        without one is deleted again (it could never get a token) and the registration fails."""
         secret = self._secret_from(data)
         if secret is None and not config.public_client:
             self._compensate(ref)
-            raise self.error(step, "the server created a confidential client without a client_secret")
+            raise self.error(
+                step, f"{self.server_name} created a confidential client without a client_secret"
+            )
         if secret is not None:
             self._remember_secret(ref, secret.value)
-        if config.public_client:
-            ref.state["public"] = True
+        return secret
+
+    @staticmethod
+    def _registered_client(
+        ref: ClientRef, secret: SecretInfo | None, data: dict[str, Any], config: ClientConfig
+    ) -> RegisteredClient:
+        """What the server says it registered (grant types, callbacks), else what was asked for."""
         callbacks = data.get("redirect_uris")
         return RegisteredClient(
             ref=ref,
@@ -296,15 +320,18 @@ class OidcDcrAdapter(KeyManagerAdapter):
         self, client_id: str, client_secret: str = "", state: dict[str, Any] | None = None
     ) -> RegisteredClient:
         step = "map existing client"
-        client_id = client_id.strip()
-        if not client_id:
-            raise self.error(step, "a consumer key is needed")
+        client_id = self._consumer_key(step, client_id)
         if client_secret:
             self.verify_client_credentials(step, client_id, client_secret)
         ref = ClientRef(client_id=client_id, state={**(state or {}), "mapped": True})
         if client_secret:
             self._remember_secret(ref, client_secret)
         return RegisteredClient(ref=ref, secret=SecretInfo(value=client_secret) if client_secret else None)
+
+    def _consumer_key(self, step: str, client_id: str) -> str:
+        if not client_id.strip():
+            raise self.error(step, "a consumer key is needed")
+        return client_id.strip()
 
     def verify_client_credentials(self, step: str, client_id: str, client_secret: str) -> None:
         """Prove the pair authenticates: servers check client authentication before the grant, so

@@ -53,20 +53,12 @@ from keymanagers.base import (
     register,
 )
 from keymanagers.http import KeyManagerHttp, Response, error_message
+from keymanagers.models import GrantType
 from keymanagers.oidc_dcr import OidcDcrAdapter
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_GRANT_TYPES = [
-    "client_credentials",
-    "authorization_code",
-    "refresh_token",
-    "urn:ietf:params:oauth:grant-type:device_code",
-    "urn:ietf:params:oauth:grant-type:token-exchange",
-]
 APPLICATION_TYPES = ("web", "service", "browser", "native")
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 # The grant types each app type accepts, and the one it must have: the table in Okta's OpenAPI
 # (createClient, /oauth2/v1/clients) for the grant types the portal offers. Device Code and Token
 # Exchange are native-app grants in Okta's guides ("Configure Device Authorization Grant Flow",
@@ -75,19 +67,18 @@ GRANTS_BY_TYPE = {
     "service": {"client_credentials"},
     "web": {"authorization_code", "implicit", "refresh_token", "client_credentials"},
     "browser": {"authorization_code", "implicit"},
-    "native": {"authorization_code", "implicit", "password", "refresh_token", DEVICE_GRANT, TOKEN_EXCHANGE},
+    "native": {
+        "authorization_code",
+        "implicit",
+        "password",
+        "refresh_token",
+        GrantType.DEVICE_CODE,
+        GrantType.TOKEN_EXCHANGE,
+    },
 }
 REQUIRED_GRANT = {"web": "authorization_code", "native": "authorization_code"}
 APP_READ_ONLY = {"id", "status", "created", "lastUpdated", "features", "orn", "_embedded", "_links"}
-GRANT_LABELS = {
-    "client_credentials": "Client Credentials",
-    "authorization_code": "Code",
-    "refresh_token": "Refresh Token",
-    "implicit": "Implicit",
-    "password": "Password",
-    DEVICE_GRANT: "Device Code",
-    TOKEN_EXCHANGE: "Token Exchange",
-}
+GRANT_LABELS = dict(GrantType.choices)
 
 
 class OktaHttp(KeyManagerHttp):
@@ -113,7 +104,15 @@ class OktaHttp(KeyManagerHttp):
 @register
 class OktaAdapter(OidcDcrAdapter):
     type = "okta"
+    server_name = "Okta"
     transport: ClassVar[httpx.BaseTransport | None] = None
+    grant_types_offered = (
+        GrantType.CLIENT_CREDENTIALS,
+        GrantType.AUTHORIZATION_CODE,
+        GrantType.REFRESH_TOKEN,
+        GrantType.DEVICE_CODE,
+        GrantType.TOKEN_EXCHANGE,
+    )
     supports_multiple_secrets = True
     max_secrets = 2
 
@@ -159,9 +158,6 @@ class OktaAdapter(OidcDcrAdapter):
 
     def discovery_url(self) -> str:
         return self.key_manager.well_known_url or self._derived("/.well-known/oauth-authorization-server")
-
-    def available_grant_types(self) -> list[str]:
-        return list(self.key_manager.available_grant_types or DEFAULT_GRANT_TYPES)
 
     def default_grant_types(self) -> list[str]:
         # Client Credentials with Refresh Token fits no Okta app type: a service app has Client
@@ -333,9 +329,7 @@ class OktaAdapter(OidcDcrAdapter):
             json=metadata,
             authorization=self.api_authorization(step),
         )
-        client_id = data.get("client_id")
-        if not isinstance(client_id, str) or not client_id:
-            raise self.error(step, "Okta answered without a client_id")
+        client_id = self._client_id_from(step, data)
         ref = ClientRef(
             client_id=client_id, state={"app_id": client_id, "client_name": metadata["client_name"]}
         )
@@ -348,25 +342,15 @@ class OktaAdapter(OidcDcrAdapter):
         except KeyManagerError:
             self._compensate(ref)
             raise
-        secret = self._secret_from(data)
-        if secret is None and not config.public_client:
-            self._compensate(ref)
-            raise self.error(step, "Okta created a confidential client without a client_secret")
+        secret = self._registered_secret(step, ref, data, config)
         if secret is not None:
-            self._remember_secret(ref, secret.value)
             secret.expires_at = secret_expires_at
             try:
                 secret.remote_id = self._active_secret_id(ref, step, secret.value)
             except KeyManagerError:
                 self._compensate(ref)
                 raise
-        callbacks = data.get("redirect_uris")
-        return RegisteredClient(
-            ref=ref,
-            secret=secret,
-            grant_types=list(data.get("grant_types") or config.grant_types),
-            callback_url=" ".join(callbacks) if isinstance(callbacks, list) else config.callback_url,
-        )
+        return self._registered_client(ref, secret, data, config)
 
     def _active_secret_id(self, ref: ClientRef, step: str, value: str) -> str:
         """The id Okta gives the client's current secret (needed to delete it later)."""
@@ -451,9 +435,7 @@ class OktaAdapter(OidcDcrAdapter):
         self, client_id: str, client_secret: str = "", state: dict[str, Any] | None = None
     ) -> RegisteredClient:
         step = "map existing client"
-        client_id = client_id.strip()
-        if not client_id:
-            raise self.error(step, "a consumer key is needed")
+        client_id = self._consumer_key(step, client_id)
         response = self.http.request(
             step,
             "GET",
