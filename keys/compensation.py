@@ -37,19 +37,26 @@ def insert_key(application, key_type, key_manager, ref: ClientRef, **fields) -> 
     return key
 
 
-def refuse_client_in_use(actor, application, key_type, key_manager, exc: Exception | None) -> None:
-    """The key manager handed out a client that another key already holds. It is that key's client,
-    so deleting it "to clean up" would break the other application: save nothing, delete nothing."""
-    conflict = KeysConflict(CLIENT_IN_USE)
+def audit_generate_failure(
+    actor, application, key_type: str, key_manager: KeyManager, error, **detail
+) -> None:
+    """Audit a failed Generate Keys, with what was asked for and how far it got (``detail``)."""
     audit_failure(
         actor,
         "keys.generate",
         application=application,
-        error=conflict,
+        error=error,
         key_type=key_type,
         key_manager=key_manager.name,
-        client_in_use=True,
+        **detail,
     )
+
+
+def refuse_client_in_use(actor, application, key_type, key_manager, exc: Exception | None) -> None:
+    """The key manager handed out a client that another key already holds. It is that key's client,
+    so deleting it "to clean up" would break the other application: save nothing, delete nothing."""
+    conflict = KeysConflict(CLIENT_IN_USE)
+    audit_generate_failure(actor, application, key_type, key_manager, conflict, client_in_use=True)
     raise conflict from exc
 
 
@@ -84,28 +91,13 @@ def compensate(
     except KeyManagerError as cleanup_exc:
         reason = f"{reason}; removing the client at {km_label(key_manager)} again also failed: {cleanup_exc}"
         key = save_partial(application, key_type, key_manager, cfg, ref, reason)
-        audit_failure(
-            actor,
-            "keys.generate",
-            application=application,
-            key=key,
-            error=exc,
-            key_type=key_type,
-            key_manager=key_manager.name,
-            partially_created=True,
+        audit_generate_failure(
+            actor, application, key_type, key_manager, exc, key=key, partially_created=True
         )
         raise KeysPartiallyCreated(
             f"Keys are partially created: {reason}. Use Clean up to remove them."
         ) from exc
-    audit_failure(
-        actor,
-        "keys.generate",
-        application=application,
-        error=exc,
-        key_type=key_type,
-        key_manager=key_manager.name,
-        client_removed=True,
-    )
+    audit_generate_failure(actor, application, key_type, key_manager, exc, client_removed=True)
     if isinstance(exc, IntegrityError):
         raise KeysConflict(already_exists(key_type, key_manager)) from exc
     if isinstance(exc, KeyManagerError):

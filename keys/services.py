@@ -28,7 +28,7 @@ from keymanagers.base import (
     adapter_for,
 )
 from keymanagers.models import GrantType, KeyManager
-from keys.compensation import compensate, insert_key, refuse_client_in_use
+from keys.compensation import audit_generate_failure, compensate, insert_key, refuse_client_in_use
 from keys.config import clean_key_config
 from keys.errors import KeysConflict, KeysError
 from keys.models import ApplicationKey, ConsumerSecret
@@ -162,14 +162,7 @@ def keys_generate(
             secret_expires_at=secret_expires_at if multiple else None,
         )
     except KeyManagerError as exc:
-        audit_failure(
-            actor,
-            "keys.generate",
-            application=application,
-            error=exc,
-            key_type=key_type,
-            key_manager=key_manager.name,
-        )
+        audit_generate_failure(actor, application, key_type, key_manager, exc)
         raise
 
     ref = registered.ref
