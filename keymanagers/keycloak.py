@@ -193,10 +193,7 @@ class KeycloakAdapter(OidcDcrAdapter):
             iat = self.credentials.get("initial_access_token", "") if self.may_spend_iat else ""
             if not (self.has_service_account and iat and exc.status in (401, 403)):
                 raise
-            metadata = self.client_metadata(config, step)
-            data = self.http.json_request(
-                step, "POST", self.registration_endpoint(), json=metadata, authorization=bearer(iat)
-            )
+            _metadata, data = self._post_registration(step, config, authorization=bearer(iat))
             registered = self._registered(step, data, config)
         try:
             registered.grant_types = self.apply_client_settings(registered.ref, config, step)

@@ -223,15 +223,20 @@ class OidcDcrAdapter(KeyManagerAdapter):
         self, config: ClientConfig, *, secret_expires_at: datetime | None = None
     ) -> RegisteredClient:
         step = "register client"
-        metadata = self.client_metadata(config, step)
-        data = self.http.json_request(
-            step,
-            "POST",
-            self.registration_endpoint(),
-            json=metadata,
-            authorization=self.registration_authorization(step),
-        )
+        _metadata, data = self._post_registration(step, config)
         return self._registered(step, data, config)
+
+    def _post_registration(
+        self, step: str, config: ClientConfig, *, authorization: str | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Send the client's metadata to the registration endpoint: what was sent, and the answer."""
+        metadata = self.client_metadata(config, step)
+        if authorization is None:
+            authorization = self.registration_authorization(step)
+        data = self.http.json_request(
+            step, "POST", self.registration_endpoint(), json=metadata, authorization=authorization
+        )
+        return metadata, data
 
     def _registered(self, step: str, data: dict[str, Any], config: ClientConfig) -> RegisteredClient:
         client_id = self._client_id_from(step, data)

@@ -320,15 +320,8 @@ class OktaAdapter(OidcDcrAdapter):
         self, config: ClientConfig, *, secret_expires_at: datetime | None = None
     ) -> RegisteredClient:
         step = "register client"
-        metadata = self.client_metadata(config, step)
         # Okta dropped client_name uniqueness in 2022: the portal's name is sent as it is.
-        data = self.http.json_request(
-            step,
-            "POST",
-            self.registration_endpoint(),
-            json=metadata,
-            authorization=self.api_authorization(step),
-        )
+        metadata, data = self._post_registration(step, config)
         client_id = self._client_id_from(step, data)
         ref = ClientRef(
             client_id=client_id, state={"app_id": client_id, "client_name": metadata["client_name"]}

@@ -19,6 +19,7 @@ from keys import services
 from keys.models import ApplicationKey, ConsumerSecret, Scope
 from keys.scopes import scopes_sync
 from keys.secrets.selectors import last_use_of, last_used_text, secret_last_used
+from portal.admin_base import ReadOnlyAdmin
 
 
 def as_list(items) -> str:
@@ -42,17 +43,6 @@ def secret_last_used_display(secret: ConsumerSecret) -> str:
     # One read at the key manager per secret shown (the resident server: one indexed query).
     last_use = last_use_of(secret.key)
     return last_used_display(secret_last_used(secret, last_use), last_use)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ConsumerSecretInline(admin.TabularInline):

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 
 from keymanagers.base import KeyManagerError
 from portal.accounts.forms import RateLimitedAdminAuthenticationForm
+from portal.admin_base import ReadOnlyAdmin
 from portal.applications import services
 from portal.models import ApiToken, Application, ApplicationAttribute, AuditEvent
 
@@ -210,7 +211,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "action",
@@ -225,15 +226,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("action", "actor__username", "=application_id", "=key_mapping_id", "=secret_id")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # The admin's sign-in form counts failures like the portal's own (portal.accounts.forms).

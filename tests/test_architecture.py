@@ -43,6 +43,7 @@ APPLICATIONS_DOMAIN = ("portal.applications", "portal.models")
 # portal's infrastructure: used by every domain, so it imports none of them.
 INFRASTRUCTURE = (
     "portal.settings",
+    "portal.admin_base",
     "portal.env",
     "portal.crypto",
     "portal.audit",
