@@ -1,37 +1,4 @@
-"""Okta key manager (type ``okta``): an Okta org and one of its authorization servers.
-
-Clients are OAuth apps made with Okta's Dynamic Client Registration API (``/oauth2/v1/clients``),
-authorized with an API token (``Authorization: SSWS …``) or an OAuth access token with the scopes
-Okta's OpenAPI specification names per operation: ``okta.clients.register`` (create),
-``okta.clients.read`` and ``okta.clients.manage`` (read, replace, delete, new secret), and
-``okta.apps.read`` / ``okta.apps.manage`` (secrets, PKCE and app lifecycle). There is no registration access token: the admin's
-credentials manage every client. Okta keeps up to two secrets per app
-(``/api/v1/apps/{appId}/credentials/secrets``), so keys at Okta can rotate secrets without downtime.
-
-Okta's rules the adapter works with (Okta management OpenAPI 2026.06.3, ``../shared/reference/okta``):
-- the app type decides the grant types (``createClient``'s table): ``service`` is Client Credentials
-  only, ``web`` and ``native`` must have Code, ``browser`` has neither Refresh Token nor Client
-  Credentials; ``config_problems`` refuses another combination before anything is created;
-- a client_credentials token request must carry ``scope`` (``TokenRequestClientCredentials``): the
-  key's *Token scopes*, else the key manager's ``default_scope``, else the key is refused up front;
-- PKCE is ``credentials.oauthClient.pkce_required`` of the Apps API (DCR has no such field), and
-  token lifetimes belong to the authorization server's access policies: not settable per client;
-- an unknown client is 404 ``E0000007``; a 429 carries ``X-Rate-Limit-Reset`` (epoch seconds);
-- ``client_name`` need not be unique (Okta dropped that rule in 2022).
-
-Key manager settings used:
-    config       ``base_url`` (the org URL, e.g. ``https://example.okta.com``),
-                 ``authorization_server_id`` (default ``default``), optional ``resource``,
-                 optional ``default_scope`` (space-separated; for Client Credentials tokens)
-    credentials  ``api_token`` or ``access_token``; optional ``introspection_client_id`` / ``_secret``
-Endpoint fields left empty are derived from the org URL and the authorization server id.
-Okta secrets do not expire by themselves: an expiry the portal records must be enforced by deleting
-the secret (``delete_secret``) when it is due. Okta will not deactivate (so not delete) an app's only
-active secret; when that one expires, the portal deactivates the app itself (``disable_client``:
-a deactivated app gets no tokens) until the developer makes a new secret (``enable_client``).
-Deactivating an app also removes its group-based assignments (Okta's ``deactivateApplication``):
-they are not restored on activation.
-"""
+"""The Okta adapter: its HTTP calls (Okta's rules: ``rules.py``; the overview: the package's docstring)."""
 
 from __future__ import annotations
 
@@ -55,30 +22,12 @@ from keymanagers.base import (
 from keymanagers.http import KeyManagerHttp, Response, error_message
 from keymanagers.models import GrantType
 from keymanagers.oidc_dcr import OidcDcrAdapter
+from keymanagers.okta.checks import connection_checks
+from keymanagers.okta.rules import APPLICATION_CONFIGURATION, UNSUPPORTED_SETTINGS, app_type_for, key_scopes
 
 logger = logging.getLogger(__name__)
 
-APPLICATION_TYPES = ("web", "service", "browser", "native")
-# The grant types each app type accepts, and the one it must have: the table in Okta's OpenAPI
-# (createClient, /oauth2/v1/clients) for the grant types the portal offers. Device Code and Token
-# Exchange are native-app grants in Okta's guides ("Configure Device Authorization Grant Flow",
-# "Set up OAuth 2.0 On-Behalf-Of Token Exchange").
-GRANTS_BY_TYPE = {
-    "service": {"client_credentials"},
-    "web": {"authorization_code", "implicit", "refresh_token", "client_credentials"},
-    "browser": {"authorization_code", "implicit"},
-    "native": {
-        "authorization_code",
-        "implicit",
-        "password",
-        "refresh_token",
-        GrantType.DEVICE_CODE,
-        GrantType.TOKEN_EXCHANGE,
-    },
-}
-REQUIRED_GRANT = {"web": "authorization_code", "native": "authorization_code"}
 APP_READ_ONLY = {"id", "status", "created", "lastUpdated", "features", "orn", "_embedded", "_links"}
-GRANT_LABELS = dict(GrantType.choices)
 
 
 class OktaHttp(KeyManagerHttp):
@@ -175,50 +124,22 @@ class OktaAdapter(OidcDcrAdapter):
         return value.split() if isinstance(value, str) else []
 
     def application_configuration(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "name": "application_type",
-                "label": "Okta application type",
-                "type": "select",
-                "required": False,
-                "default": "",
-                "tooltip": "Leave on automatic: service for Client Credentials only, web with Code, "
-                "browser or native for public clients.",
-                "values": ["", *APPLICATION_TYPES],
-            },
-            {
-                "name": "scope",
-                "label": "Token scopes",
-                "type": "input",
-                "required": False,
-                "default": "",
-                "tooltip": "Space-separated scopes for Client Credentials tokens (Okta requires one). "
-                "Empty: the key manager's default scope.",
-                "values": [],
-            },
-        ]
+        return [dict(item) for item in APPLICATION_CONFIGURATION]
 
     # -- Okta's rules, checked before anything is created --------------------------------------
     def unsupported_settings(self) -> dict[str, str]:
-        lifetimes = "Okta sets token lifetimes in the authorization server's access policies, not per app"
-        return {
-            "pkce_support_plain": "Okta accepts only the S256 code challenge method",
-            "application_access_token_expiry_time": lifetimes,
-            "user_access_token_expiry_time": lifetimes,
-            "refresh_token_expiry_time": lifetimes,
-            "id_token_expiry_time": lifetimes,
-        }
+        return dict(UNSUPPORTED_SETTINGS)
 
     def config_problems(self, config: ClientConfig) -> dict[str, str]:
         problems = super().config_problems(config)
-        app_type, problem = self._application_type(config)
+        app_type, problem = app_type_for(config)
         if problem:
             problems.setdefault("grant_types", problem)
         if (
             config.token_scopes == []  # Generate Keys asks for a token at once, without scopes
             and "client_credentials" in config.grant_types
             and self.key_manager.enable_token_generation
-            and not self._key_scopes(config)
+            and not key_scopes(config)
             and not self.default_scope()
         ):
             problems.setdefault(
@@ -227,50 +148,6 @@ class OktaAdapter(OidcDcrAdapter):
                 "default scope: enter Token scopes, or ask an admin to set one.",
             )
         return problems
-
-    @staticmethod
-    def _key_scopes(config: ClientConfig) -> list[str]:
-        value = (config.additional_properties or {}).get("scope")
-        return value.split() if isinstance(value, str) else []
-
-    def _application_type(self, config: ClientConfig) -> tuple[str, str]:
-        """The Okta app type for ``config`` and, if Okta would refuse the combination, what to change."""
-        grants = set(config.grant_types)
-        names = ", ".join(GRANT_LABELS.get(g, g) for g in config.grant_types)
-        chosen = (config.additional_properties or {}).get("application_type")
-        if chosen in APPLICATION_TYPES:
-            app_type = chosen
-        elif config.public_client:
-            app_type = "native" if grants - GRANTS_BY_TYPE["browser"] else "browser"
-        elif grants == {"client_credentials"}:
-            app_type = "service"
-        elif "authorization_code" in grants:
-            app_type = "web"
-        else:
-            return "web", (
-                f"Okta has no app type for {names}: a confidential app with these grants must also "
-                "have Code (tick Code and give a callback URL), or use Client Credentials alone."
-            )
-        refused = sorted(grants - GRANTS_BY_TYPE[app_type])
-        if refused:
-            labels = ", ".join(GRANT_LABELS.get(g, g) for g in refused)
-            hint = {
-                "service": "a service app has Client Credentials only",
-                "web": "a web app takes Code, Implicit, Refresh Token and Client Credentials",
-                "browser": "a browser app takes Code and Implicit only; tick Code for a native app "
-                "with Refresh Token",
-                "native": "a native app takes Code, Implicit, Password, Refresh Token, Device Code "
-                "and Token Exchange",
-            }[app_type]
-            return app_type, f"An Okta {app_type} app cannot use {labels} ({hint}): untick it."
-        required = REQUIRED_GRANT.get(app_type)
-        if required and required not in grants:
-            return app_type, f"An Okta {app_type} app must have Code: tick Code and give a callback URL."
-        if app_type in ("service", "web") and config.public_client:
-            return app_type, f"An Okta {app_type} app is confidential: untick Public client."
-        if app_type == "browser" and not config.public_client:
-            return app_type, "An Okta browser app has no secret: tick Public client, or pick web."
-        return app_type, ""
 
     def registration_authorization(self, step: str) -> str:
         return self.api_authorization(step)
@@ -300,7 +177,7 @@ class OktaAdapter(OidcDcrAdapter):
 
     # -- client metadata ---------------------------------------------------------------------
     def application_type(self, config: ClientConfig, step: str = "configuration") -> str:
-        app_type, problem = self._application_type(config)
+        app_type, problem = app_type_for(config)
         if problem:
             raise self.error(step, problem, status=400)
         return app_type
@@ -328,8 +205,8 @@ class OktaAdapter(OidcDcrAdapter):
         )
         if config.public_client:
             ref.state["public"] = True
-        if self._key_scopes(config):
-            ref.state["scopes"] = self._key_scopes(config)
+        if key_scopes(config):
+            ref.state["scopes"] = key_scopes(config)
         try:
             self.apply_pkce(ref, config, step)
         except KeyManagerError:
@@ -378,8 +255,8 @@ class OktaAdapter(OidcDcrAdapter):
             json=metadata,
             authorization=self.api_authorization(step),
         )
-        if self._key_scopes(config):
-            ref.state["scopes"] = self._key_scopes(config)
+        if key_scopes(config):
+            ref.state["scopes"] = key_scopes(config)
         else:
             ref.state.pop("scopes", None)
         self.apply_pkce(ref, config, step)
@@ -539,69 +416,4 @@ class OktaAdapter(OidcDcrAdapter):
 
     # -- admin -------------------------------------------------------------------------------
     def check_connection(self) -> list[ConnectionCheck]:
-        """Discovery of the authorization server, the API credentials (list one client), and the token
-        endpoint answering. No client is created: Okta apps are heavier than a probe deserves."""
-        checks: list[ConnectionCheck] = []
-        try:
-            self.base_url()
-            self.api_authorization("configuration")
-        except KeyManagerError as exc:
-            checks.append(ConnectionCheck("configuration", False, exc.message))
-            return checks
-        if not self.discovery_check(checks):
-            return checks
-        step = "client management API"
-        try:
-            self.http.request(
-                step,
-                "GET",
-                self.registration_endpoint(),
-                params={"limit": "1"},
-                authorization=self.api_authorization(step),
-            )
-        except KeyManagerError as exc:
-            checks.append(ConnectionCheck(step, False, exc.message))
-            return checks
-        checks.append(ConnectionCheck(step, True, "the credentials may list OAuth clients"))
-        step = "token"
-        try:
-            response = self.http.request(
-                step,
-                "POST",
-                self.endpoints()["token"],
-                form={"grant_type": "client_credentials", **self.token_request_extras()},
-                accept=(400, 401),
-            )
-        except KeyManagerError as exc:
-            checks.append(ConnectionCheck(step, False, exc.message))
-            return checks
-        error = response.json_object().get("error")
-        if response.status == 401 or error == "invalid_client":
-            checks.append(
-                ConnectionCheck(
-                    step,
-                    True,
-                    "the token endpoint answers (and refuses a request without credentials, as it should)",
-                )
-            )
-        else:
-            checks.append(
-                ConnectionCheck(
-                    step, False, f"unexpected answer from the token endpoint (HTTP {response.status})"
-                )
-            )
-        return checks
-
-
-# -- the key-manager admin's rules for Okta (keymanagers/admin.py applies them) -------------------
-
-#: Adapter settings an Okta key manager cannot work without.
-ADMIN_REQUIRED_CONFIG = ("base_url",)
-
-
-def admin_credential_problems(kept: set[str]) -> dict[str, str]:
-    """The credentials an Okta key manager cannot manage clients without, given the names typed or
-    kept stored: form field → message."""
-    if not kept & {"api_token", "access_token"}:
-        return {"api_token": "Okta needs an API token (or an OAuth access token) to manage clients."}
-    return {}
+        return connection_checks(self)
