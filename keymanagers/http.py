@@ -234,13 +234,13 @@ class KeyManagerHttp:
         if scheme not in ("http", "https"):
             raise self.error(step, f"the endpoint is not an http(s) URL: {url}")
         headers = {"Authorization": authorization} if authorization else {}
-        origin = _origin(url)
+        same_origin = origin(url)
         for _ in range(MAX_REDIRECTS + 1):
             response = self._send(step, method, url, json=json, form=form, params=params, headers=headers)
             if not response.is_redirect:
                 break
             target = urljoin(url, response.headers.get("Location", ""))
-            if _origin(target) != origin:
+            if origin(target) != same_origin:
                 raise self.error(
                     step,
                     f"the server redirected to another host ({urlsplit(target).netloc}); not following",
@@ -314,9 +314,16 @@ class KeyManagerHttp:
         return response
 
 
-def _origin(url: str) -> tuple[str, str]:
+def origin(url: str) -> tuple[str, str | None, int | None]:
+    """A URL's origin (RFC 6454: scheme, host, port with the scheme's default filled in), for the
+    checks that keep credentials at the server they belong to."""
     parts = urlsplit(url)
-    return parts.scheme, parts.netloc.lower()
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:  # a malformed port
+        port = -1
+    return scheme, parts.hostname, port
 
 
 def _seconds(value: float) -> str:

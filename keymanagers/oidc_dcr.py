@@ -37,19 +37,8 @@ from keymanagers.base import (
     TokenResult,
     register,
 )
-from keymanagers.http import KeyManagerHttp, basic_auth, bearer, fetch_well_known
+from keymanagers.http import KeyManagerHttp, basic_auth, bearer, fetch_well_known, origin
 from portal import crypto
-
-
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    except ValueError:  # a malformed port
-        port = -1
-    return scheme, parts.hostname, port
-
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +165,7 @@ class OidcDcrAdapter(KeyManagerAdapter):
         uri = ref.state.get("registration_client_uri") or f"{endpoint.rstrip('/')}/{ref.client_id}"
         # The server chooses this URI, and we send it the registration access token and show its
         # answer: only at the registration endpoint's own origin (scheme, host and port).
-        if _origin(uri) != _origin(endpoint):
+        if origin(uri) != origin(endpoint):
             raise self.error(
                 step,
                 f"the server's registration_client_uri is not at the registration endpoint's origin "
