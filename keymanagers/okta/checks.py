@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keymanagers.base import ConnectionCheck, KeyManagerError
+from keymanagers.oidc_dcr.checks import discovery_check
 
 if TYPE_CHECKING:
     from keymanagers.okta.adapter import OktaAdapter
@@ -20,7 +21,7 @@ def connection_checks(adapter: OktaAdapter) -> list[ConnectionCheck]:
     except KeyManagerError as exc:
         checks.append(ConnectionCheck("configuration", False, exc.message))
         return checks
-    if not adapter.discovery_check(checks):
+    if not discovery_check(adapter, checks):
         return checks
     step = "client management API"
     try:

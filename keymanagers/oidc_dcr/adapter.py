@@ -1,20 +1,4 @@
-"""Generic OpenID Connect Dynamic Client Registration key manager (type ``oidc-dcr``).
-
-Clients are created with RFC 7591 (``POST`` to the registration endpoint with the admin's initial
-access token) and managed with RFC 7592 (``GET|PUT|DELETE`` on ``registration_client_uri`` with the
-client's registration access token, which some servers rotate on every use: the newest is always kept
-in ``ref.state``). Tokens come from the token endpoint (client credentials), and are introspected
-(RFC 7662) and revoked (RFC 7009) at the server's endpoints.
-
-Key manager settings used:
-    credentials  ``initial_access_token`` (optional: some servers allow open registration),
-                 ``introspection_client_id`` / ``introspection_client_secret`` (optional: a client allowed
-                 to introspect every token; otherwise the key's own credentials are used)
-    config       ``resource`` (an RFC 8707 resource indicator sent with token requests),
-                 ``client_metadata`` (extra RFC 7591 metadata merged into every registration)
-
-The Keycloak and Okta adapters build on this one: both speak a dialect of the same protocol.
-"""
+"""The OIDC Dynamic Client Registration adapter (the protocol: the package's docstring)."""
 
 from __future__ import annotations
 
@@ -37,12 +21,12 @@ from keymanagers.base import (
     TokenResult,
     register,
 )
-from keymanagers.http import KeyManagerHttp, basic_auth, bearer, fetch_well_known, origin
+from keymanagers.http import KeyManagerHttp, basic_auth, bearer, origin
+from keymanagers.oidc_dcr.checks import discovery_check, round_trip_checks
 from portal import crypto
 
 logger = logging.getLogger(__name__)
 
-PROBE_CLIENT_NAME = "devportal connection test"
 # Members a client may not send in an RFC 7592 update (the server owns them).
 SERVER_OWNED = {
     "registration_access_token",
@@ -463,70 +447,9 @@ class OidcDcrAdapter(KeyManagerAdapter):
         """Discovery, then a real round trip: register a probe client, get a token with it,
         introspect and revoke that token, and delete the probe client again."""
         checks: list[ConnectionCheck] = []
-        if not self.discovery_check(checks):
-            return checks
-        self.round_trip_checks(checks)
+        if discovery_check(self, checks):
+            round_trip_checks(self, checks)
         return checks
 
     def discovery_url(self) -> str:
         return self.key_manager.well_known_url
-
-    def discovery_check(self, checks: list[ConnectionCheck]) -> bool:
-        url = self.discovery_url()
-        if not url:
-            return True
-        try:
-            doc = fetch_well_known(url, key_manager=self.key_manager, transport=self.http.transport)
-        except KeyManagerError as exc:
-            checks.append(ConnectionCheck("discovery", False, exc.message))
-            return False
-        checks.append(ConnectionCheck("discovery", True, f"{url} answers; issuer {doc['issuer']}"))
-        return True
-
-    def round_trip_checks(self, checks: list[ConnectionCheck]) -> None:
-        config = ClientConfig(name=PROBE_CLIENT_NAME, grant_types=["client_credentials"])
-        try:
-            client = self.register_client(config)
-        except KeyManagerError as exc:
-            checks.append(ConnectionCheck("registration", False, exc.message))
-            return
-        checks.append(
-            ConnectionCheck("registration", True, f"registered a probe client ({client.ref.client_id})")
-        )
-        try:
-            self._probe_tokens(checks, client)
-        finally:
-            try:
-                self.delete_client(client.ref)
-            except KeyManagerError as exc:
-                checks.append(ConnectionCheck("delete probe client", False, exc.message))
-            else:
-                checks.append(ConnectionCheck("delete probe client", True, "deleted the probe client"))
-
-    def _probe_tokens(self, checks: list[ConnectionCheck], client: RegisteredClient) -> None:
-        secret = client.secret.value if client.secret else ""
-        try:
-            token = self.issue_token(client.ref, client_secret=secret, scopes=[])
-        except KeyManagerError as exc:
-            checks.append(ConnectionCheck("token", False, exc.message))
-            return
-        checks.append(ConnectionCheck("token", True, "issued a client_credentials token to the probe client"))
-        if self.endpoints().get("introspect"):
-            try:
-                answer = self.introspect(token.access_token, ref=client.ref, client_secret=secret)
-            except KeyManagerError as exc:
-                checks.append(ConnectionCheck("introspection", False, exc.message))
-            else:
-                state = "active" if answer.get("active") else "NOT active"
-                checks.append(
-                    ConnectionCheck(
-                        "introspection", bool(answer.get("active")), f"the probe token is {state}"
-                    )
-                )
-        if self.endpoints().get("revoke"):
-            try:
-                self.revoke_token(client.ref, token.access_token, client_secret=secret)
-            except KeyManagerError as exc:
-                checks.append(ConnectionCheck("revocation", False, exc.message))
-            else:
-                checks.append(ConnectionCheck("revocation", True, "revoked the probe token"))

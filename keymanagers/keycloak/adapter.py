@@ -1,32 +1,4 @@
-"""Keycloak key manager (type ``keycloak``): one realm of a Keycloak 24+ server (no ``/auth`` prefix).
-
-Clients are created with the realm's OpenID Connect Dynamic Client Registration endpoint
-(``/realms/{realm}/clients-registrations/openid-connect``) and managed there with the registration access
-token, which Keycloak rotates on every use: the newest one from each answer is kept in ``ref.state``.
-DCR cannot change a secret, so "Regenerate Consumer Secret" goes through the admin REST API with a
-service-account token (``POST /admin/realms/{realm}/clients/{uuid}/client-secret``).
-
-Keycloak's rules the adapter works with (checked in keycloak/keycloak):
-- An initial access token has a use count (default 1, ``ClientInitialAccessResource``): the service
-  account registers whenever one is configured; the initial access token is only the fallback, and
-  Test connection never spends it.
-- DCR has no field for PKCE or token lifetimes, and before 26.1 it ignores most grant types
-  (``DescriptionConverter``, issue 32801): with a service account, every registration and update is
-  followed by an admin API ``PUT /admin/realms/{realm}/clients/{uuid}`` setting the flows, PKCE
-  (``pkce.code.challenge.method``) and ``access.token.lifespan``, then read back. Without one, the
-  registration answer is checked and a client with other grant types than chosen is deleted again.
-- A lost DCR answer leaves a stale registration access token; the admin API issues a new one
-  (``POST .../clients/{uuid}/registration-access-token``).
-
-Key manager settings used:
-    config       ``base_url`` (e.g. ``https://sso.example.com``), ``realm``, optional ``resource``
-    credentials  ``client_id`` / ``client_secret`` of a confidential client whose service account has the
-                 realm-management roles ``create-client``, ``manage-clients`` and ``view-clients`` (registers
-                 clients, sets flows, PKCE and lifetimes, regenerates secrets); ``initial_access_token``
-                 (the registration fallback without a usable service account), optional
-                 ``introspection_client_id`` / ``_secret``
-Endpoint fields left empty on the key manager are derived from ``base_url`` and ``realm``.
-"""
+"""The Keycloak adapter (Keycloak's rules and settings: the package's docstring)."""
 
 from __future__ import annotations
 
@@ -49,6 +21,7 @@ from keymanagers.base import (
     register,
 )
 from keymanagers.http import Response, basic_auth, bearer
+from keymanagers.keycloak.checks import connection_checks
 from keymanagers.models import GrantType
 from keymanagers.oidc_dcr import OidcDcrAdapter
 from portal import crypto
@@ -394,69 +367,4 @@ class KeycloakAdapter(OidcDcrAdapter):
 
     # -- admin -------------------------------------------------------------------------------
     def check_connection(self) -> list[ConnectionCheck]:
-        """Discovery of the realm, the service account and its admin API rights (if configured), then a
-        probe client registered, used for a token, introspected, revoked and deleted."""
-        checks: list[ConnectionCheck] = []
-        try:
-            self.realm_url()
-        except KeyManagerError as exc:
-            checks.append(ConnectionCheck("configuration", False, exc.message))
-            return checks
-        if not self.discovery_check(checks):
-            return checks
-        if self.has_service_account:
-            step = "service account"
-            try:
-                self.service_account_token(step, fresh=True)
-                response = self.admin_request(
-                    step, "GET", "clients", params={"first": "0", "max": "1"}, accept=(403,)
-                )
-            except KeyManagerError as exc:
-                checks.append(ConnectionCheck(step, False, exc.message))
-                return checks
-            if response.status == 403:
-                checks.append(
-                    ConnectionCheck(
-                        step,
-                        False,
-                        "the service account got a token but may not read "
-                        "clients: give it view-clients and manage-clients",
-                    )
-                )
-            else:
-                checks.append(ConnectionCheck(step, True, "got a token and may use the admin API"))
-        else:
-            # Registering a probe client would spend a use of the initial access token, which the
-            # next developer's registration needs (Keycloak counts them).
-            checks.append(
-                ConnectionCheck(
-                    "registration",
-                    True,
-                    "not tested: without a service account a probe client would spend a use of the "
-                    "initial access token",
-                )
-            )
-            return checks
-        self.may_spend_iat = False
-        try:
-            self.round_trip_checks(checks)
-        finally:
-            self.may_spend_iat = True
-        return checks
-
-
-# -- the key-manager admin's rules for Keycloak (keymanagers/admin.py applies them) ---------------
-
-#: Adapter settings a Keycloak key manager cannot work without.
-ADMIN_REQUIRED_CONFIG = ("base_url", "realm")
-
-
-def admin_credential_problems(kept: set[str]) -> dict[str, str]:
-    """The credentials a Keycloak key manager cannot register clients without, given the names typed
-    or kept stored: form field → message."""
-    if "initial_access_token" not in kept and not ({"client_id", "client_secret"} <= kept):
-        return {
-            "initial_access_token": "Keycloak needs an initial access token or a service account "
-            "(client id and secret) to register clients."
-        }
-    return {}
+        return connection_checks(self)
