@@ -4,7 +4,8 @@ A retired key stays in the JWKS until its last live token expires (``signing.pub
 stored tokens the rows say when that is; a client_credentials JWT is not stored, so the key's
 ``SigningKey.unstored_expiry`` says it instead. Writing it per token would bring back the write
 that not storing tokens saves, so it is raised in steps of ``STEP``: a token whose expiry is under
-the mark this worker last wrote costs nothing, and a worker writes about once per ``STEP``. The
+the mark this worker last saw costs nothing, and a worker reads it (and writes, when it must rise)
+about once per ``STEP``. The
 mark is at most ``STEP`` later than the real last expiry (the key is published that much longer).
 """
 
@@ -31,6 +32,10 @@ def cover(kid: str, exp: int) -> None:
     known = _marks.get(kid)
     if known is not None and expires <= known:
         return
+    stored = SigningKey.objects.filter(kid=kid).values_list("unstored_expiry", flat=True).first()
+    if stored is not None and expires <= stored:
+        _remember(kid, stored)  # another worker raised it far enough
+        return
     mark = Value(expires + STEP)
     SigningKey.objects.filter(kid=kid).update(
         unstored_expiry=Greatest(Coalesce(F("unstored_expiry"), mark), mark),
@@ -41,10 +46,14 @@ def cover(kid: str, exp: int) -> None:
             default=F("publish_until"),
         ),
     )
-    if not connection.in_atomic_block:
-        # Inside a transaction the write may still roll back: do not trust it for later tokens.
-        with _lock:
-            _marks[kid] = expires + STEP
+    _remember(kid, expires + STEP)
+
+
+def _remember(kid: str, mark: datetime) -> None:
+    if connection.in_atomic_block:
+        return  # a write inside a transaction may still roll back: do not trust it for later tokens
+    with _lock:
+        _marks[kid] = mark
 
 
 def reset() -> None:
