@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import jwt
+
 from keymanagers.resident import lookup, revocation, signing, tokens
 
 
@@ -26,6 +28,7 @@ class BearerError(Exception):
     error: str
     description: str
     scope: str = ""
+    expired: bool = False  # the token was good, and has expired (callers may word it their way)
 
     def www_authenticate(self, realm: str = "resident") -> str:
         parts = [f'realm="{realm}"']
@@ -90,14 +93,17 @@ def verify(token: str) -> VerifiedToken:
         try:
             claims = signing.verify(token)
         except signing.InvalidJWT as exc:
-            raise BearerError(401, "invalid_token", f"The access token is invalid: {exc}.") from None
+            expired = isinstance(exc.__cause__, jwt.ExpiredSignatureError)
+            raise BearerError(
+                401, "invalid_token", f"The access token is invalid: {exc}.", expired=expired
+            ) from None
         if revocation.is_unstored(claims):
             return _unstored(claims)
     row = lookup.access_token_row(token)
     if row is None or row.application is None:
         raise _unknown_or_revoked()
     if row.is_expired():
-        raise BearerError(401, "invalid_token", "The access token has expired.")
+        raise BearerError(401, "invalid_token", "The access token has expired.", expired=True)
     never = tokens.is_never((row.expires - row.created).total_seconds())
     return VerifiedToken(
         row=row,

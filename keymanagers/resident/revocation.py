@@ -6,9 +6,10 @@ revoke it. It is refused when, besides its signature and expiry (``signing.verif
 * its client no longer exists (the key was removed, the application deleted);
 * it was issued at or before its client's ``tokens_revoked_before`` ("revoke earlier tokens"), or
   before the client was created (a client id used again never revives an old token). The issue
-  time is the one its ``jti`` carries (to 1/4096 ms), compared in whole microseconds as the
-  database keeps the cutoff: a token issued right after "revoke earlier tokens" works, every one
-  issued before is refused, and one issued in the very same microsecond is refused too;
+  time is the one its ``jti`` carries (to 1/4096 ms, rounded down), compared in whole
+  microseconds as the database keeps the cutoff: every token issued before "revoke earlier
+  tokens" is refused, one issued a moment after it works (the portal's "revoke earlier tokens
+  and generate a new one"), and one issued within the same microsecond is refused (the safe side);
 * its ``jti`` is a ``RevokedToken`` (RFC 7009 revocation of this one token), kept until it expires.
 """
 

@@ -47,7 +47,9 @@ class ApiClientTokenAuthentication(BaseAuthentication):
         try:
             verified = resident_bearer.verify(token)
         except resident_bearer.BearerError as error:
-            raise AuthenticationFailed(error.description) from None
+            if error.expired:
+                raise AuthenticationFailed("The access token has expired.") from None
+            raise AuthenticationFailed("Invalid access token: unknown or revoked.") from None
         client = verified.client
         if not client.api_client:
             raise AuthenticationFailed(
