@@ -51,6 +51,7 @@ def test_a_restricted_scope_is_invalid_scope_for_a_client_it_was_not_granted_to(
 
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_scope"
+    assert "access_token" not in answer.json()
     assert AccessToken.objects.count() == tokens_before
 
 
