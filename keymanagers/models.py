@@ -145,6 +145,10 @@ class OAuthClient(AbstractApplication):
     # When the client last authenticated at the token, introspection or revocation endpoint (to the
     # minute: ``keymanagers.resident.usage`` writes at most once a minute per client and secret).
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Access tokens this client was issued at or before this moment are refused ("revoke earlier
+    # tokens"): its client_credentials JWTs are not stored, so they cannot be deleted one by one
+    # (``keymanagers.resident.revocation``).
+    tokens_revoked_before = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
@@ -193,6 +197,10 @@ class SigningKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     retired_at = models.DateTimeField(null=True, blank=True)
     publish_until = models.DateTimeField(null=True, blank=True)
+    # No earlier than this, the latest expiry of an unstored JWT this key signed: those tokens have
+    # no row to count when the key is retired (``signing.publish_until``). Raised in steps, so a
+    # worker writes it about once an hour, not once per token.
+    unstored_expiry = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -242,3 +250,23 @@ class ResidentStamp(models.Model):
 
     def __str__(self) -> str:
         return f"resident cache stamp {self.version}"
+
+
+class RevokedToken(models.Model):
+    """An access token of the resident server that is revoked but has no row to delete: a
+    client_credentials JWT, which is not stored (README "Token storage and revocation").
+
+    Kept by its ``jti`` until the token would have expired; ``clear_resident_tokens`` deletes it
+    after that, when the token is refused for its expiry anyway.
+    """
+
+    jti = models.CharField(max_length=64, primary_key=True)
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "revoked JWT"
+
+    def __str__(self) -> str:
+        return f"revoked JWT {self.jti}"

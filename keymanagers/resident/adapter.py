@@ -37,7 +37,7 @@ from keymanagers.base import (
     register,
 )
 from keymanagers.models import REDIRECT_GRANT_TYPES, ClientSecret, GrantType, KeyManager, OAuthClient
-from keymanagers.resident import introspection, lookup, scopes, signing, tokens, usage
+from keymanagers.resident import introspection, lookup, revocation, scopes, signing, tokens, usage
 from portal import crypto
 
 log = logging.getLogger(__name__)
@@ -345,12 +345,15 @@ class ResidentAdapter(KeyManagerAdapter):
     @_database_errors_as("revoke token")
     @transaction.atomic
     def revoke_token(self, ref: ClientRef, token: str, *, client_secret: str = "") -> None:
-        lookup.revoke_by_value(token, application__client_id=ref.client_id)
+        if not revocation.revoke(token, client_id=ref.client_id):
+            lookup.revoke_by_value(token, application__client_id=ref.client_id)
 
     @_database_errors_as("revoke tokens")
     @transaction.atomic
     def revoke_client_tokens(self, ref: ClientRef) -> int:
         client = self._client(ref, "revoke tokens")
+        # Its client_credentials JWTs have no rows: they are refused from now on by their time.
+        revocation.revoke_earlier_tokens(client)
         # Refresh tokens first, or they could mint new access tokens after the delete.
         get_refresh_token_model().objects.filter(application=client, revoked__isnull=True).update(
             revoked=timezone.now()

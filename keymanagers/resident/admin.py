@@ -1,4 +1,5 @@
-"""Admin for the resident server: clients (their secrets inline, never the hash) and signing keys.
+"""Admin for the resident server: clients (their secrets inline, never the hash), signing keys,
+revoked JWTs, and DOT's access-token list (which says what it does not hold).
 
 DOT registers its own Application admin for our swapped model; it shows and edits the
 ``client_secret`` column and a single grant type, so it is replaced here. Imported by
@@ -12,13 +13,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
+from oauth2_provider.admin import AccessTokenAdmin
+from oauth2_provider.models import get_access_token_model
 
 from keymanagers import hooks
-from keymanagers.models import ClientSecret, GrantType, OAuthClient, SigningKey
+from keymanagers.models import ClientSecret, GrantType, OAuthClient, RevokedToken, SigningKey
 from keymanagers.resident import signing
 
 if admin.site.is_registered(OAuthClient):
     admin.site.unregister(OAuthClient)
+if admin.site.is_registered(get_access_token_model()):
+    admin.site.unregister(get_access_token_model())
 if admin.site.is_registered(ClientSecret):
     admin.site.unregister(ClientSecret)
 
@@ -82,6 +87,7 @@ PORTAL_OWNED_FIELDS = (
     "pkce_plain_allowed",
     "created",
     "updated",
+    "tokens_revoked_before",
 )
 
 
@@ -142,7 +148,11 @@ class OAuthClientAdmin(admin.ModelAdmin):
                     "user_token_lifetime",
                     "refresh_token_lifetime",
                     "id_token_lifetime",
-                )
+                    "tokens_revoked_before",
+                ),
+                "description": "Client_credentials JWTs are not stored: tokens issued at or before "
+                "“Tokens revoked before” (set by “revoke earlier tokens”) are refused, and single "
+                "revoked ones are listed under Revoked JWTs.",
             },
         ),
         ("PKCE", {"fields": ("pkce_required", "pkce_plain_allowed")}),
@@ -227,3 +237,43 @@ class SigningKeyAdmin(admin.ModelAdmin):
                 messages.INFO,
             )
         return None
+
+
+ACCESS_TOKENS_NOTE = (
+    "Client_credentials JWTs of applications are not stored, so they are not listed here: they are "
+    "checked by signature and expiry, and refused once revoked (see Revoked JWTs, and a client's "
+    "“tokens revoked before”). Users' tokens, opaque tokens and tokens generated in the portal are listed."
+)
+
+
+class ResidentAccessTokenAdmin(AccessTokenAdmin):
+    """DOT's access-token admin, saying what it does not list."""
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": ACCESS_TOKENS_NOTE})
+
+
+admin.site.register(get_access_token_model(), ResidentAccessTokenAdmin)
+
+
+@admin.register(RevokedToken)
+class RevokedTokenAdmin(admin.ModelAdmin):
+    """Unstored JWTs revoked one by one (RFC 7009), kept until they expire; to look at only."""
+
+    list_display = ("jti", "client", "expires_at", "revoked_at")
+    list_select_related = ("client",)
+    search_fields = ("jti", "client__client_id", "client__name")
+    date_hierarchy = "revoked_at"
+    fields = list_display
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a record would bring its revoked token back; clear_resident_tokens purges them
+        # once the token has expired.
+        return False

@@ -13,7 +13,9 @@ must stay never. What goes, once it ended more than the grace period ago:
   one of a never-expiring client goes after the grace period;
 * authorization codes (grants) and ID tokens past their expiry; an ID token only once its access
   token is gone (deleting an ID token deletes its access token);
-* records of redeemed codes (kept to revoke the tokens of a code used twice) past their expiry.
+* records of redeemed codes (kept to revoke the tokens of a code used twice) past their expiry;
+* revoked JWTs (the jti of an unstored token, revoked by RFC 7009) past their token's expiry: the
+  expiry refuses that token by then.
 
 Deletes run in batches, each its own short transaction, so the tables are never locked for long.
 """
@@ -35,7 +37,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from keymanagers.models import RedeemedCode
+from keymanagers.models import RedeemedCode, RevokedToken
 from keymanagers.resident import tokens
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ class CleanupCounts:
     grants: int = 0
     id_tokens: int = 0
     redeemed_codes: int = 0
+    revoked_jwts: int = 0
 
     @property
     def total(self) -> int:
@@ -105,6 +108,7 @@ def _queries(now: datetime, grace: timedelta) -> dict[str, tuple[type, Q]]:
         "grants": (get_grant_model(), Q(expires__lte=cutoff)),
         "redeemed_codes": (RedeemedCode, Q(expires__lte=cutoff)),
         "id_tokens": (get_id_token_model(), Q(expires__lte=cutoff, access_token__isnull=True)),
+        "revoked_jwts": (RevokedToken, Q(expires_at__lte=cutoff)),
     }
 
 

@@ -3,6 +3,9 @@
 A client sees only its own tokens; a resource server (and the portal itself, ``viewer=None``) sees
 every token. Anything else — unknown, expired, revoked, someone else's — is ``None``, which the
 endpoint answers as ``{"active": false}``.
+
+An unstored JWT (client_credentials) is answered from its verified claims, after the same checks
+as at a resource server (``keymanagers.resident.revocation``); every other token from its row.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import jwt
 from django.conf import settings
 from django.utils import timezone
 
-from keymanagers.resident import lookup, tokens
+from keymanagers.resident import lookup, revocation, tokens
 
 
 def _visible_to(viewer, application_id) -> bool:
@@ -58,10 +61,25 @@ def _access_token_claims(row, token: str) -> dict[str, Any]:
     return claims
 
 
+def _unstored_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    # The same members as a stored JWT's answer, all from the token itself.
+    answer = {"active": True, "token_type": "Bearer"}
+    for name in ("scope", "exp", "iat", "iss", "client_id", "sub", "aud", "jti"):
+        if name in claims:
+            answer[name] = claims[name]
+    return answer
+
+
 def claims_for(token: str, *, viewer=None) -> dict[str, Any] | None:
     """RFC 7662 claims of an active access or refresh token ``viewer`` may see, else ``None``."""
     if not token:
         return None
+    claims = revocation.verified_unstored(token)
+    if claims is not None:
+        live = revocation.live(claims)
+        if live is None or not _visible_to(viewer, live.client.pk):
+            return None
+        return _unstored_claims(claims)
     row = lookup.access_token_row(token)
     if row is not None:
         if row.is_expired() or not _visible_to(viewer, row.application_id):

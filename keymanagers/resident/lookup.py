@@ -2,7 +2,8 @@
 
 DOT stores ``token_checksum`` (SHA-256 of the value, hex) beside each access and refresh token and
 indexes it, so every lookup by value goes through that checksum: introspection, bearer checks,
-RFC 7009 revocation by a resource server, and the adapter's "revoke this token".
+RFC 7009 revocation by a resource server, and the adapter's "revoke this token". (A
+client_credentials JWT has no row: ``keymanagers.resident.revocation``.)
 """
 
 from __future__ import annotations
@@ -46,3 +47,33 @@ def revoke_by_value(token: str, **only) -> None:
         token_checksum=value_checksum, revoked__isnull=True, **only
     ):
         refresh.revoke()
+
+
+def revoke_issued_tokens(access_token_id: int | None, token_family) -> None:
+    """Revoke an access token and its refresh-token family (and the family's access tokens)."""
+    if access_token_id is not None:
+        for access_token in get_access_token_model().objects.filter(pk=access_token_id):
+            revoke_access_token(access_token)
+    if token_family is not None:
+        get_refresh_token_model().revoke_family(token_family)
+
+
+def issued_tokens(token: dict) -> tuple[int | None, object]:
+    """(access token id, refresh-token family) of a token response that was just saved."""
+    access_id = None
+    family = None
+    if token.get("access_token"):
+        access_id = (
+            get_access_token_model()
+            .objects.filter(token_checksum=checksum(token["access_token"]))
+            .values_list("pk", flat=True)
+            .first()
+        )
+    if token.get("refresh_token"):
+        family = (
+            get_refresh_token_model()
+            .objects.filter(token_checksum=checksum(token["refresh_token"]))
+            .values_list("token_family", flat=True)
+            .first()
+        )
+    return access_id, family

@@ -207,6 +207,9 @@ def publish_until(key: SigningKey, now: datetime) -> datetime:
     """Until when a key retired ``now`` stays in the JWKS: the configured window or its last live token."""
     window = now + timedelta(seconds=longest_token_lifetime())
     latest = latest_signed_expiry(key.created_at, now)
+    if key.unstored_expiry is not None and key.unstored_expiry > now:
+        # Unstored JWTs (client_credentials) have no row: the key carries their latest expiry.
+        latest = max(latest or key.unstored_expiry, key.unstored_expiry)
     return max(window, latest) if latest is not None else window
 
 
@@ -226,7 +229,7 @@ def _create_key(algorithm: str) -> SigningKey:
 
 def _retire(queryset, now: datetime) -> int:
     retired = 0
-    for key in queryset.only("pk", "created_at"):
+    for key in queryset.only("pk", "created_at", "unstored_expiry"):
         retired += SigningKey.objects.filter(pk=key.pk).update(
             state=SigningKey.State.RETIRED, retired_at=now, publish_until=publish_until(key, now)
         )
@@ -347,8 +350,8 @@ def _public_key(kid: str) -> tuple[Any, str] | None:
     return loaded
 
 
-def sign(claims: dict[str, Any], *, typ: str = "at+jwt") -> str:
-    key = active_key()
+def sign(claims: dict[str, Any], *, typ: str = "at+jwt", key: LoadedKey | None = None) -> str:
+    key = key or active_key()
     return jwt.encode(claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, "typ": typ})
 
 

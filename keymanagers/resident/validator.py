@@ -31,14 +31,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from oauth2_provider.models import AbstractApplication, get_refresh_token_model, revoke_access_token
-from oauth2_provider.oauth2_validators import AccessToken, Grant, IDToken, OAuth2Validator
+from oauth2_provider.models import AbstractApplication
+from oauth2_provider.oauth2_validators import Grant, IDToken, OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from keymanagers.callbacks import MAX_REDIRECT_URI_LENGTH, REGEXP_PREFIX, regexp_matches
 from keymanagers.models import ClientSecret, GrantType, KeyManager, OAuthClient, RedeemedCode
-from keymanagers.resident import cache, introspection, lookup, scopes, signing, tokens, usage
+from keymanagers.resident import cache, introspection, lookup, revocation, scopes, signing, tokens, usage
 from portal import crypto
 
 # Grants a client may only use when the Resident key manager also offers them (RFC 9700).
@@ -72,33 +72,6 @@ def secret_matches(client, secret: str):
 def code_hash(code: str) -> str:
     """What the database keeps of an authorization code: its keyed hash (a leak yields no code)."""
     return crypto.keyed_hash(code)
-
-
-def revoke_issued_tokens(access_token_id: int | None, token_family) -> None:
-    """Revoke an access token and its refresh-token family (and the family's access tokens)."""
-    if access_token_id is not None:
-        for access_token in AccessToken.objects.filter(pk=access_token_id):
-            revoke_access_token(access_token)
-    if token_family is not None:
-        get_refresh_token_model().revoke_family(token_family)
-
-
-def _issued_tokens(token: dict) -> tuple[int | None, object]:
-    """(access token id, refresh-token family) of a token response that was just saved."""
-    access_id = None
-    family = None
-    if token.get("access_token"):
-        checksum = lookup.checksum(token["access_token"])
-        access_id = AccessToken.objects.filter(token_checksum=checksum).values_list("pk", flat=True).first()
-    if token.get("refresh_token"):
-        checksum = lookup.checksum(token["refresh_token"])
-        family = (
-            get_refresh_token_model()
-            .objects.filter(token_checksum=checksum)
-            .values_list("token_family", flat=True)
-            .first()
-        )
-    return access_id, family
 
 
 def _load_resident_grant_types() -> set[str]:
@@ -259,7 +232,7 @@ class ResidentValidator(OAuth2Validator):
         redeemed = RedeemedCode.objects.filter(code_hash=code_hash(code), client=client).first()
         if redeemed is not None:
             # RFC 6749 4.1.2: a code used twice is refused, and the tokens it gave are revoked.
-            revoke_issued_tokens(redeemed.access_token_id, redeemed.token_family)
+            lookup.revoke_issued_tokens(redeemed.access_token_id, redeemed.token_family)
         return False
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
@@ -281,8 +254,8 @@ class ResidentValidator(OAuth2Validator):
         # Another request redeemed the same code at the same moment: a reuse, so neither keeps
         # its tokens.
         for redeemed in RedeemedCode.objects.filter(code_hash=hashed, client=request.client):
-            revoke_issued_tokens(redeemed.access_token_id, redeemed.token_family)
-        revoke_issued_tokens(access_id, family)
+            lookup.revoke_issued_tokens(redeemed.access_token_id, redeemed.token_family)
+        lookup.revoke_issued_tokens(access_id, family)
         raise errors.InvalidGrantError(request=request)
 
     def get_code_challenge(self, code, request):
@@ -313,10 +286,18 @@ class ResidentValidator(OAuth2Validator):
             # oauthlib hands a refresh token to every code/password grant; only clients with the
             # refresh_token grant get one.
             del token["refresh_token"]
+        if not tokens.stores_access_token(request):
+            # A client_credentials JWT carries all it says and is not stored (README "Token
+            # storage and revocation"): DOT's checks run, its insert and commit do not.
+            if "scope" not in token:
+                raise errors.FatalClientError("Failed to issue the access token: missing scope")
+            self._check_and_set_request_resource(request)
+            request.user = None
+            return None
         saved = super().save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code":
             # Remembered with the code when it is invalidated, so a second use can revoke them.
-            request.tokens_from_code = _issued_tokens(token)
+            request.tokens_from_code = lookup.issued_tokens(token)
         return saved
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
@@ -354,9 +335,14 @@ class ResidentValidator(OAuth2Validator):
         return " ".join(n for n in names if n in set(scopes.allowed_scopes(names, request.client)))
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
-        if not getattr(request.client, "is_resource_server", False):
-            return super().revoke_token(token, token_type_hint, request, *args, **kwargs)
         # A resource server may revoke any client's token (RFC 7009 leaves the policy to us).
+        if request.client is None:
+            return  # oauthlib authenticated no client: nothing is whose tokens it may revoke
+        resource_server = getattr(request.client, "is_resource_server", False)
+        if revocation.revoke(token, client_id=None if resource_server else request.client.client_id):
+            return
+        if not resource_server:
+            return super().revoke_token(token, token_type_hint, request, *args, **kwargs)
         lookup.revoke_by_value(token)
 
     def introspect_token(self, token, token_type_hint, request, *args, **kwargs):

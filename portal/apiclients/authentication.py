@@ -8,16 +8,16 @@ managing the portal, and gets 401. ``dpt_…`` personal tokens are ``ApiTokenAut
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from oauth2_provider.models import get_access_token_model
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
+import keymanagers.resident.bearer as resident_bearer
 from portal.apiclients.scopes import API_SCOPES, camel_case, required_scopes
 from portal.authentication import TOKEN_PREFIX
 
@@ -28,11 +28,6 @@ class ApiClientToken:
 
     client_id: str
     scopes: frozenset[str]
-
-
-def _checksum(token: str) -> str:
-    # DOT keeps SHA-256 of each token's value (COMPLIANT_BCP_RFC9700_TOKEN_STORAGE) and looks it up so.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ApiClientTokenAuthentication(BaseAuthentication):
@@ -48,26 +43,24 @@ class ApiClientTokenAuthentication(BaseAuthentication):
             return None
         if token.startswith(TOKEN_PREFIX):
             return None  # a personal API token
-        row = (
-            get_access_token_model()
-            .objects.select_related("application", "application__user")
-            .filter(token_checksum=_checksum(token))
-            .first()
-        )
-        if row is None or row.application is None:
-            raise AuthenticationFailed("Invalid access token: unknown or revoked.")
-        client = row.application
+        # The resident server's own check (signature, expiry, revocation), as every resource does.
+        try:
+            verified = resident_bearer.verify(token)
+        except resident_bearer.BearerError as error:
+            if error.expired:
+                raise AuthenticationFailed("The access token has expired.") from None
+            raise AuthenticationFailed("Invalid access token: unknown or revoked.") from None
+        client = verified.client
         if not client.api_client:
             raise AuthenticationFailed(
                 "This access token belongs to an application's key. The REST API takes tokens of clients "
                 "registered at /client-registration/v0.17/register, or a personal API token."
             )
-        if row.is_expired():
-            raise AuthenticationFailed("The access token has expired.")
-        owner = client.user
+        # Read now, not from the (cached) client: an owner made inactive loses access at once.
+        owner = get_user_model().objects.filter(pk=client.user_id).first() if client.user_id else None
         if owner is None or not owner.is_active:
             raise AuthenticationFailed("The owner of this API client is inactive.")
-        return owner, ApiClientToken(client_id=client.client_id, scopes=frozenset(row.scope.split()))
+        return owner, ApiClientToken(client_id=client.client_id, scopes=frozenset(verified.scopes))
 
     def authenticate_header(self, request) -> str:
         return self.keyword

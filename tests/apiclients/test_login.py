@@ -182,6 +182,30 @@ def test_a_token_of_an_applications_key_is_401_at_the_api(owner):
     assert "registered at /client-registration/v0.17/register" in response.json()["description"]
 
 
+def test_an_api_client_switched_to_jwt_gets_unstored_tokens_that_work_until_revoked(registered, bearer):
+    """The REST API checks tokens with the resident server's one bearer check: a JWT that has no
+    row works there, and is refused once revoked."""
+    from oauth2_provider.models import get_access_token_model
+
+    OAuthClient.objects.filter(client_id=registered["clientId"]).update(token_format="JWT")
+    issued = token(Client(), registered["clientId"], registered["clientSecret"], "apim:subscribe")
+    assert issued.status_code == 200, issued.content
+    value = issued.json()["access_token"]
+    assert value.count(".") == 2
+    assert not get_access_token_model().objects.exists()
+    assert bearer(value).get(f"{API}/applications").status_code == 200
+
+    revoked = Client().post(
+        "/oauth2/revoke",
+        {"token": value},
+        HTTP_AUTHORIZATION=basic(registered["clientId"], registered["clientSecret"]),
+    )
+    assert revoked.status_code == 200
+    response = bearer(value).get(f"{API}/applications")
+    assert response.status_code == 401
+    assert response.json()["description"] == "Invalid access token: unknown or revoked."
+
+
 # -- the password grant: off unless an admin offers it (RFC 9700) ---------------------------------
 
 

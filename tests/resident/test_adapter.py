@@ -10,6 +10,7 @@ from oauth2_provider.models import AccessToken
 
 from keymanagers.base import ClientConfig, ClientRef, KeyManagerError, NotSupported, adapter_for
 from keymanagers.models import ClientSecret, KeyManager, OAuthClient
+from keymanagers.resident import signing
 from keymanagers.resident.adapter import ResidentAdapter
 from portal import crypto
 from tests.resident.conftest import CALLBACK, token_request
@@ -184,8 +185,8 @@ def test_issue_token_follows_the_token_endpoints_rules(adapter, make_client):
     assert result.scopes == ["weather:read"]
     assert result.expires_in == 1800
     assert result.token_type == "Bearer"
-    row = AccessToken.objects.get()
-    assert row.scope == "weather:read"
+    assert signing.verify(result.access_token)["scope"] == "weather:read"
+    assert not AccessToken.objects.exists()  # a client_credentials JWT is not stored
     assert adapter.introspect(result.access_token)["client_id"] == registered.ref.client_id
 
 
@@ -199,8 +200,9 @@ def test_issue_token_validity_period_overrides_and_negative_means_never(adapter,
         registered.ref, client_secret=registered.secret.value, scopes=[], validity_period=-1
     )
     assert never.expires_in is None
-    row = AccessToken.objects.order_by("-id").first()
-    assert row.expires > timezone.now() + timedelta(days=365 * 99)
+    claims = signing.verify(never.access_token)
+    assert claims["exp"] > (timezone.now() + timedelta(days=365 * 99)).timestamp()
+    assert adapter.introspect(never.access_token)["active"] is True
 
 
 def test_validity_override_does_not_leak_to_the_next_request(client, adapter, make_client):
@@ -255,9 +257,19 @@ def test_revoke_client_tokens_counts_and_revokes_them_all(adapter, make_client):
         for _ in range(3)
     ]
     theirs = adapter.issue_token(other.ref, client_secret=other.secret.value, scopes=[]).access_token
-    assert adapter.revoke_client_tokens(mine.ref) == 3
+    # The count is of stored tokens: client_credentials JWTs have no rows to count.
+    assert adapter.revoke_client_tokens(mine.ref) == 0
     assert all(adapter.introspect(t) == {"active": False} for t in mine_tokens)
     assert adapter.introspect(theirs)["active"] is True
+    fresh = adapter.issue_token(mine.ref, client_secret=mine.secret.value, scopes=[]).access_token
+    assert adapter.introspect(fresh)["active"] is True
+
+
+def test_revoke_client_tokens_counts_stored_opaque_tokens(adapter, make_client):
+    _, mine = make_client(token_type="OAUTH")
+    issued = [adapter.issue_token(mine.ref, client_secret=mine.secret.value, scopes=[]) for _ in range(3)]
+    assert adapter.revoke_client_tokens(mine.ref) == 3
+    assert all(adapter.introspect(t.access_token) == {"active": False} for t in issued)
 
 
 def test_endpoints_are_absolute_urls_of_this_site(adapter, settings):

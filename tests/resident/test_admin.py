@@ -223,3 +223,35 @@ def test_the_adapter_never_offers_a_grant_the_server_does_not_serve(adapter, res
     from keymanagers.base import adapter_for
 
     assert adapter_for(resident).available_grant_types() == ["client_credentials"]
+
+
+def test_the_admin_shows_what_revocation_of_unstored_jwts_keeps(admin_client_, adapter, make_client):
+    from django.test import Client
+
+    from tests.resident.conftest import basic, token_request
+
+    client, registered = make_client()
+    http = Client()
+    token = token_request(http, registered.ref.client_id, registered.secret.value).json()["access_token"]
+    http.post(
+        "/oauth2/revoke",
+        {"token": token},
+        HTTP_AUTHORIZATION=basic(registered.ref.client_id, registered.secret.value),
+    )
+    adapter.revoke_client_tokens(registered.ref)
+
+    tokens_page = admin_client_.get("/admin/oauth2_provider/accesstoken/")
+    assert tokens_page.status_code == 200
+    assert "Client_credentials JWTs of applications are not stored" in tokens_page.content.decode()
+
+    revoked_list = admin_client_.get("/admin/keymanagers/revokedtoken/")
+    assert revoked_list.status_code == 200
+    html = revoked_list.content.decode()
+    assert signing.verify(token)["jti"] in html
+    assert token not in html
+    assert admin_client_.get("/admin/keymanagers/revokedtoken/add/").status_code == 403
+
+    page = admin_client_.get(f"/admin/keymanagers/oauthclient/{client.pk}/change/")
+    assert "Tokens revoked before" in page.content.decode()
+    client.refresh_from_db()
+    assert client.tokens_revoked_before is not None

@@ -166,8 +166,8 @@ def test_the_command_reports_counts_and_dry_run_deletes_nothing(make_client, own
     out = StringIO()
     call_command("clear_resident_tokens", "--dry-run", stdout=out)
     assert (
-        "Would delete 1 access token(s), 1 refresh token(s), 0 authorization code(s), 0 ID token(s) "
-        "and 0 redeemed-code record(s)." in (out.getvalue())
+        "Would delete 1 access token(s), 1 refresh token(s), 0 authorization code(s), 0 ID token(s), "
+        "0 redeemed-code record(s) and 0 revoked JWT(s)." in (out.getvalue())
     )
     assert AccessToken.objects.count() == 1 and RefreshToken.objects.count() == 1
 

@@ -159,7 +159,7 @@ def test_only_the_token_transaction_skips_the_disk_flush(client, make_client, se
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
     from django.db import transaction
 
-    _, registered = make_client()
+    _, registered = make_client(token_type="OAUTH")  # stored: a client_credentials JWT is not
     with CaptureQueriesContext(connection) as queries:
         assert token_request(client, registered.ref.client_id, registered.secret.value).status_code == 200
     assert "SET LOCAL synchronous_commit = off" in [q["sql"] for q in queries]

@@ -51,6 +51,7 @@ def test_a_restricted_scope_is_invalid_scope_for_a_client_it_was_not_granted_to(
 
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_scope"
+    assert "access_token" not in answer.json()
     assert AccessToken.objects.count() == tokens_before
 
 
@@ -58,7 +59,6 @@ def test_the_admin_granting_the_scope_lets_the_client_have_it_and_removing_the_g
     client, admin_client_, application, owner, admin_scope
 ):
     generated = make_key(application, owner)
-    tokens_before = AccessToken.objects.count()
 
     response = change_scope(admin_client_, admin_scope, applications=[str(application.pk)])
     granted = ask(client, generated, "billing:admin")
@@ -75,7 +75,14 @@ def test_the_admin_granting_the_scope_lets_the_client_have_it_and_removing_the_g
     assert OAuthClient.objects.get(client_id=generated.key.consumer_key).granted_scopes == []
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_scope"
-    assert AccessToken.objects.count() == tokens_before + 1
+    assert "access_token" not in refused.json()
+    # The granted token (a client_credentials JWT, not stored) still carries what it was given.
+    hello = client.get(
+        "/sample/hello",
+        {"scope": "billing:admin"},
+        HTTP_AUTHORIZATION=f"Bearer {granted.json()['access_token']}",
+    )
+    assert hello.status_code == 200, hello.content
 
 
 def test_a_grant_reaches_every_key_of_the_application_and_no_other_application(

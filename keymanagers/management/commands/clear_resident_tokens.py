@@ -9,7 +9,8 @@ from keymanagers.resident import cleanup
 
 class Command(BaseCommand):
     help = (
-        "Delete resident access tokens, refresh tokens, authorization codes and ID tokens that ended "
+        "Delete resident access tokens, refresh tokens, authorization codes, ID tokens and revoked "
+        "JWTs' records that ended "
         "more than the grace period ago. Refresh tokens follow their client's lifetime; a refresh "
         "token that never expires is kept until it is revoked. Use instead of DOT's cleartokens."
     )
@@ -40,6 +41,6 @@ class Command(BaseCommand):
         verb = "Would delete" if dry_run else "Deleted"
         self.stdout.write(
             f"{verb} {counts.access_tokens} access token(s), {counts.refresh_tokens} refresh token(s), "
-            f"{counts.grants} authorization code(s), {counts.id_tokens} ID token(s) and "
-            f"{counts.redeemed_codes} redeemed-code record(s)."
+            f"{counts.grants} authorization code(s), {counts.id_tokens} ID token(s), "
+            f"{counts.redeemed_codes} redeemed-code record(s) and {counts.revoked_jwts} revoked JWT(s)."
         )
