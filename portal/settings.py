@@ -308,6 +308,8 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "keymanagers.OAuthClient"
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "keymanagers.resident.validator.ResidentValidator",
     "OAUTH2_SERVER_CLASS": "keymanagers.resident.server.ResidentServer",
+    # Hands oauthlib the form Django parsed instead of re-encoding it for a second parse.
+    "OAUTH2_BACKEND_CLASS": "keymanagers.resident.server.ResidentOAuthLibCore",
     "SCOPES_BACKEND_CLASS": "keymanagers.resident.scopes.ResidentScopes",
     "ACCESS_TOKEN_GENERATOR": "keymanagers.resident.tokens.generate_access_token",
     "REFRESH_TOKEN_GENERATOR": "keymanagers.resident.tokens.generate_refresh_token",

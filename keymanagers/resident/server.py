@@ -8,11 +8,18 @@ Three things DOT's settings cannot express:
   plain) from everyone, so a pre-authorization validator refuses it unless the client allows it;
 * introspection only by real client authentication (RFC 7662 2.1): oauthlib lets a public client
   in with its client_id alone.
+
+``ResidentOAuthLibCore`` (DOT's ``OAUTH2_BACKEND_CLASS``) hands oauthlib the form Django already
+parsed, and ``oauthlib_core`` keeps one server per process for the views that are not DOT's.
 """
 
 from __future__ import annotations
 
+import threading
+
 from oauth2_provider.models import AbstractApplication
+from oauth2_provider.oauth2_backends import OAuthLibCore, get_oauthlib_core
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server
 
@@ -74,3 +81,38 @@ def may_introspect(client) -> bool:
         client.client_type == AbstractApplication.CLIENT_CONFIDENTIAL
         or getattr(client, "is_resource_server", False)
     )
+
+
+class ResidentOAuthLibCore(OAuthLibCore):
+    """DOT's bridge from Django to oauthlib, without parsing the form twice.
+
+    DOT re-encodes ``request.POST`` into a string that oauthlib's ``Request`` parses again. oauthlib
+    takes a list of pairs as well, but turns it into a dict on the way (``to_unicode``), which
+    would keep only the last of RFC 8707's repeated ``resource`` parameters: a list is handed over
+    only when every name is distinct (the views refuse every other repetition first).
+    """
+
+    def _extract_params(self, request):
+        body = self.extract_body(request)
+        if len({name for name, _value in body}) != len(body):
+            return super()._extract_params(request)
+        return self._get_escaped_full_path(request), request.method, body, self.extract_headers(request)
+
+
+_core = None
+_core_lock = threading.Lock()
+
+
+def oauthlib_core():
+    """This process's oauthlib server for the resident views that are not DOT's (introspection):
+    building one (validator, server, every grant and endpoint) cost ~130 us per request. DOT's
+    views keep theirs per view class the same way, and like them this one is rebuilt every time
+    only with DOT's ``ALWAYS_RELOAD_OAUTHLIB_CORE`` (settings changed at run time)."""
+    global _core
+    if oauth2_settings.ALWAYS_RELOAD_OAUTHLIB_CORE:
+        return get_oauthlib_core()
+    core = _core
+    if core is None:
+        with _core_lock:
+            core = _core = _core or get_oauthlib_core()
+    return core

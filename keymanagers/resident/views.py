@@ -22,7 +22,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import OAuthToolkitError
-from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
@@ -30,6 +29,7 @@ from keymanagers.models import GrantType, KeyManager, OAuthClient
 from keymanagers.resident import bearer, scopes, signin, signing
 from keymanagers.resident.adapter import ENDPOINT_PATHS, SERVED_GRANT_TYPES
 from keymanagers.resident.bearer import BearerError
+from keymanagers.resident.server import oauthlib_core
 
 # What /sample/hello demands of a token, unless the caller names other scopes with ?scope=.
 SAMPLE_REQUIRED_SCOPE = scopes.DEFAULT_SCOPE
@@ -277,7 +277,7 @@ def introspect(request: HttpRequest) -> HttpResponse:
     refused = _refuse_repeated_parameters(request)
     if refused is not None:
         return refused
-    core = get_oauthlib_core()
+    core = oauthlib_core()
     uri, http_method, body, headers = core._extract_params(request)
     headers, body, status = core.server.create_introspect_response(uri, http_method, body, headers)
     response = HttpResponse(body, status=status, content_type="application/json")
