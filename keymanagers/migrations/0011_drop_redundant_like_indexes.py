@@ -42,7 +42,7 @@ def create_like_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("keymanagers", "0009_resident_stamp"),
+        ("keymanagers", "0010_revoked_tokens"),
         # The access token's token_checksum and the grant's code as DOT last defined them.
         ("oauth2_provider", "0022_refreshtoken_token_family_index"),
     ]
