@@ -1,4 +1,4 @@
-"""Each token and code checksum has one index, its unique one (migration keymanagers.0010 drops
+"""Each token and code checksum has one index, its unique one (migration keymanagers.0011 drops
 PostgreSQL's redundant ``varchar_pattern_ops`` copies), and lookups by value still use it."""
 
 from __future__ import annotations
