@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -24,7 +23,7 @@ def home(request):
 @login_required
 def applications(request):
     query = request.GET.get("q", "").strip()
-    qs = selectors.application_list(user=request.user, query=query).annotate(key_count=Count("keys"))
+    qs = selectors.application_list_page(user=request.user, query=query)
     page = Paginator(qs, APPLICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "applications/list.html", {"page": page, "q": query})
 
