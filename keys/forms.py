@@ -21,6 +21,7 @@ from keys.config import (
     grant_type_label,
     unsupported_fields,
 )
+from keys.page_widgets import RENDERER
 from keys.secrets.rules import (
     DEFAULT_EXPIRY_CHOICE,
     DESCRIPTION_MAX_LENGTH,
@@ -76,6 +77,8 @@ def put_errors(form: forms.Form, error: ValidationError) -> None:
 
 class KeyConfigForm(NoColonLabels, forms.Form):
     """Key Configurations: grant types, callback URL, expiry times, PKCE, public client."""
+
+    default_renderer = RENDERER  # widgets, labels and errors written in Python (issue 14)
 
     grant_types = forms.MultipleChoiceField(
         label="Grant types", widget=forms.CheckboxSelectMultiple, required=False
@@ -228,6 +231,8 @@ class GenerateKeysForm(KeyConfigForm):
 class MapKeysForm(NoColonLabels, forms.Form):
     """Provide Existing OAuth Keys."""
 
+    default_renderer = RENDERER  # widgets, labels and errors written in Python (issue 14)
+
     consumer_key = forms.CharField(label="Consumer key", max_length=255)
     consumer_secret = forms.CharField(
         label="Consumer secret", max_length=2048, widget=forms.PasswordInput(render_value=False)
@@ -236,6 +241,8 @@ class MapKeysForm(NoColonLabels, forms.Form):
 
 class TokenForm(NoColonLabels, forms.Form):
     """Generate Access Token: scopes, validity, the secret where the portal cannot look it up."""
+
+    default_renderer = RENDERER  # widgets, labels and errors written in Python (issue 14)
 
     # Checkboxes, not a native multi-select (Ctrl/Cmd-click that nothing explains, rows that go
     # pale on blur); the page labels each with its display name, key and description (scope_rows).

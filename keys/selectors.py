@@ -77,10 +77,14 @@ def key_for_user(*, user, application_id, key_id, env: str | None = None) -> App
 
 
 def key_find(*, application, key_type: str, key_manager) -> ApplicationKey | None:
-    """The key for this application, environment and key manager, if there is one."""
-    return _with_details(
+    """The key for this application, environment and key manager, if there is one (the keys
+    page's). Its secrets are not prefetched: the page reads the first page of them and their
+    counts (``keys.secrets.selectors.secrets_panel``), never all of a key's secrets."""
+    return (
         ApplicationKey.objects.filter(application=application, key_type=key_type, key_manager=key_manager)
-    ).first()
+        .select_related("key_manager", "application")
+        .first()
+    )
 
 
 def scopes_list(*, application=None) -> QuerySet[Scope]:

@@ -140,15 +140,14 @@ class GenerateSecretApi(NoStoreMixin, APIView):
         data.is_valid(raise_exception=True)
         props = data.validated_data.get("additionalProperties") or {}
         expires_at = rules.secret_expiry_from_seconds(props.get("expiresIn"))
-        secret, value = services.secret_create(
+        created = services.secret_create(
             key=key, description=props.get("description", ""), expires_at=expires_at, actor=request.user
         )
-        body = GeneratedSecretOutputSerializer({"secret": secret, "value": value}).data
-        enable_error = getattr(secret, "client_enable_error", "")
-        if enable_error:
+        body = GeneratedSecretOutputSerializer(created).data
+        if created.client_enable_error:
             # The secret exists, but the client disabled when its last secret expired could not be
             # switched back on: say so, the developer must retry or ask an admin.
-            body["clientEnableError"] = enable_error
+            body["clientEnableError"] = created.client_enable_error
         location = reverse(
             "api_secrets", kwargs={"application_id": key.application_id, "key_mapping_id": key.pk}
         )

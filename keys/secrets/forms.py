@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django import forms
 
+from keys.page_widgets import RENDERER
 from keys.secrets.rules import (
     DEFAULT_EXPIRY_CHOICE,
     DESCRIPTION_MAX_LENGTH,
@@ -16,6 +17,8 @@ from keys.secrets.rules import (
 
 
 class SecretCreateForm(forms.Form):
+    default_renderer = RENDERER  # widgets, labels and errors written in Python (issue 14)
+
     description = forms.CharField(
         required=False,
         max_length=DESCRIPTION_MAX_LENGTH,

@@ -47,14 +47,6 @@ def expires_in(secret: ConsumerSecret, now: datetime) -> str:
     return "1 day" if days == 1 else f"{days} days"
 
 
-def with_expires_in(secrets, now: datetime) -> list[ConsumerSecret]:
-    """The secrets, each with ``expires_in`` set for the template."""
-    rows = list(secrets)
-    for secret in rows:
-        secret.expires_in = expires_in(secret, now)
-    return rows
-
-
 # -- last used ---------------------------------------------------------------------------------
 
 NOT_REPORTED = "Not reported by this key manager"
@@ -144,24 +136,43 @@ def unexpired_count(*, key: ApplicationKey, now: datetime) -> int:
 
 
 def with_last_used(secrets, last_use: KeyLastUse) -> list[ConsumerSecret]:
-    """The secrets, each with ``last_used_at`` (None: never, or not reported) for the API."""
+    """The secrets, each with ``last_used_at`` (None: never, or not reported) for the REST API's
+    serializer."""
     rows = list(secrets)
     for secret in rows:
         secret.last_used_at = secret_last_used(secret, last_use)
     return rows
 
 
-def table_rows(secrets, *, now: datetime, unexpired_count: int, last_use: KeyLastUse) -> list[ConsumerSecret]:
-    """The secrets as the table shows them: ``expires_in``, ``last_used_at`` and its text,
-    ``used_recently`` (the delete confirmation warns) and ``delete_refusal``."""
-    rows = with_last_used(with_expires_in(secrets, now), last_use)
-    for secret in rows:
-        secret.last_used_text = (
-            last_used_text(secret.last_used_at, now) if last_use.reported else last_use.note
-        )
-        secret.used_recently = secret.last_used_at is not None and now - secret.last_used_at < RECENT_USE
-        secret.delete_refusal = delete_refusal(secret, unexpired_count=unexpired_count, now=now)
-    return rows
+@dataclass(frozen=True)
+class SecretRow:
+    """One secret as the tables and the delete confirmation show it."""
+
+    secret: ConsumerSecret
+    expires_in: str  # "Never expires", "Expired" or "N days" (``expires_in``)
+    last_used_at: datetime | None  # None: never used, or not reported
+    last_used_text: str
+    used_recently: bool  # the delete confirmation warns
+    delete_refusal: str  # why Delete is disabled ("" when it is not)
+
+
+def secret_row(
+    secret: ConsumerSecret, *, now: datetime, unexpired_count: int, last_use: KeyLastUse
+) -> SecretRow:
+    last_used_at = secret_last_used(secret, last_use)
+    return SecretRow(
+        secret=secret,
+        expires_in=expires_in(secret, now),
+        last_used_at=last_used_at,
+        last_used_text=last_used_text(last_used_at, now) if last_use.reported else last_use.note,
+        used_recently=last_used_at is not None and now - last_used_at < RECENT_USE,
+        delete_refusal=delete_refusal(secret, unexpired_count=unexpired_count, now=now),
+    )
+
+
+def table_rows(secrets, *, now: datetime, unexpired_count: int, last_use: KeyLastUse) -> list[SecretRow]:
+    """The secrets as the table shows them (``SecretRow``)."""
+    return [secret_row(s, now=now, unexpired_count=unexpired_count, last_use=last_use) for s in secrets]
 
 
 def unexpired_q(now: datetime) -> Q:
@@ -245,39 +256,57 @@ def _usage_of(key: ApplicationKey, rows: list[ConsumerSecret], now: datetime) ->
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class SecretsPanel:
-    """What ``templates/keys/secrets/_panel.html`` shows, computed from prefetched secrets."""
+    """What ``templates/keys/secrets/_panel.html`` shows."""
 
-    secrets: list[ConsumerSecret]  # the first page of unexpired secrets
+    secrets: list[SecretRow]  # the first page of unexpired secrets
     unexpired_count: int
     expired_count: int
     usage: SecretUsage
-    more: bool = field(default=False)
+    more: bool = False
     form: Any = None  # the + New Secret form (keys.secrets.forms.SecretCreateForm)
     last_use: KeyLastUse = field(default_factory=lambda: KeyLastUse(reported=False))
 
 
-def secrets_panel(*, key: ApplicationKey, now: datetime | None = None) -> SecretsPanel:
-    """The panel's data from ``key.secrets.all()``: no query when the keys page prefetched them.
+#: The columns the secrets table reads (not the hash or the encrypted value).
+TABLE_FIELDS = ("id", "key_id", "remote_id", "description", "expires_at", "created_at")
 
-    The keys page prefetches ``secrets`` for its key(s); this works without that too (one query).
-    "Last used" comes from the key manager (one query at the resident server).
+
+def secrets_panel(*, key: ApplicationKey, now: datetime | None = None) -> SecretsPanel:
+    """The panel's data in two queries whatever the number of secrets: the counts (``_usage_of``'s
+    rule, in SQL) and the first page's rows; "last used" comes from the key manager (one query at
+    the resident server). A key with a hundred secrets no longer loads them all (issue 14).
     """
     now = now or timezone.now()
-    rows = list(key.secrets.all())
-    real = [s for s in rows if s.secret_hash]
-    unexpired = sorted(
-        (s for s in real if not s.is_expired(now)), key=lambda s: (s.created_at, s.pk.hex), reverse=True
+    real = ~Q(secret_hash="")
+    holding = real | Q(created_at__gt=now - RESERVATION_TTL)
+    unexpired = unexpired_q(now)
+    counts = ConsumerSecret.objects.filter(key=key).aggregate(
+        unexpired=Count("pk", filter=real & unexpired),
+        expired=Count("pk", filter=real & ~unexpired),
+        holding=Count("pk", filter=holding),
+        holding_unexpired=Count("pk", filter=holding & unexpired),
     )
-    usage = _usage_of(key, rows, now)
+    page = list(
+        ConsumerSecret.objects.filter(key=key)
+        .filter(real & unexpired)
+        .only(*TABLE_FIELDS)
+        .order_by("-created_at", "-id")[:PAGE_SIZE]
+    )
+    usage = SecretUsage(
+        unexpired=counts["holding_unexpired"],
+        stored=counts["holding"],
+        policy_limit=key.key_manager.secret_count,
+        server_limit=server_limit_for(key),
+    )
     last_use = last_use_of(key)
     return SecretsPanel(
-        secrets=table_rows(unexpired[:PAGE_SIZE], now=now, unexpired_count=len(unexpired), last_use=last_use),
-        unexpired_count=len(unexpired),
-        expired_count=len(real) - len(unexpired),
+        secrets=table_rows(page, now=now, unexpired_count=counts["unexpired"], last_use=last_use),
+        unexpired_count=counts["unexpired"],
+        expired_count=counts["expired"],
         usage=usage,
-        more=len(unexpired) > PAGE_SIZE,
+        more=counts["unexpired"] > PAGE_SIZE,
         form=_new_secret_form(),
         last_use=last_use,
     )

@@ -27,6 +27,7 @@ Rules, in one place:
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -56,9 +57,20 @@ from portal.audit import audit
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class CreatedSecret:
+    """What ``secret_create`` made: the row, the value (show it once; never stored) and, when the
+    key's client could not be enabled again after its secrets expired, what went wrong ("" when
+    nothing did)."""
+
+    secret: ConsumerSecret
+    value: str
+    client_enable_error: str = ""
+
+
 def secret_create(
     *, key: ApplicationKey, description: str = "", expires_at: datetime | None = None, actor
-) -> tuple[ConsumerSecret, str]:
+) -> CreatedSecret:
     """Add a secret to ``key`` at its key manager; return the row and the value (show it once).
 
     Raises ``SecretError`` for a rule (disabled, limit, bad input) and ``KeyManagerError`` when the
@@ -66,8 +78,8 @@ def secret_create(
 
     If the key's client was disabled because all its secrets expired, it is enabled again once the
     new secret exists. That step failing does not undo the new secret (it is made and works as soon
-    as the client is enabled): the returned row's ``client_enable_error`` says what went wrong
-    (empty when nothing did), for the caller to show beside the value.
+    as the client is enabled): the result's ``client_enable_error`` says what went wrong (empty
+    when nothing did), for the caller to show beside the value.
     """
     now = timezone.now()
     description = (description or "").strip()
@@ -115,8 +127,11 @@ def secret_create(
                 "secret %s: could not delete it at %s after a local failure", reservation.pk, key.key_manager
             )
         raise
-    reservation.client_enable_error = client_enable_after_new_secret(key=key, actor=actor)
-    return reservation, info.value
+    return CreatedSecret(
+        secret=reservation,
+        value=info.value,
+        client_enable_error=client_enable_after_new_secret(key=key, actor=actor),
+    )
 
 
 def client_enable_after_new_secret(*, key: ApplicationKey, actor) -> str:

@@ -7,6 +7,7 @@ panel does also works here without JavaScript. ``?fragment=1`` returns only the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -19,14 +20,22 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from keymanagers.base import KeyManagerError
 from keys import views as keys_views
 from keys.secrets import rules, selectors, services
 from keys.secrets.forms import SecretCreateForm
 from keys.selectors import key_for_user
-from portal.errors import page_error
+from portal.errors import PortalError, page_error
 
 FORM_PREFIX = "secret"
+
+
+def _form_error(exc: PortalError) -> tuple[str, int]:
+    """``page_error``'s message and status for the + New Secret form: a secrets rule's short
+    message leads ("Maximum number of consumer secrets reached. The limit is …")."""
+    message, status = page_error(exc)
+    if isinstance(exc, rules.SecretError) and exc.message != message:
+        message = f"{exc.message}. {message}"
+    return message, status
 
 
 def _safe_next(request, default: str) -> str:
@@ -98,27 +107,22 @@ def secret_create(request, application_id, env, key_id):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            secret, value = services.secret_create(
+            created = services.secret_create(
                 key=key,
                 description=form.cleaned_data["description"],
                 expires_at=form.expires_at(timezone.now()),
                 actor=request.user,
             )
-        except rules.SecretError as exc:
-            form.add_error(
-                None, f"{exc.message}. {exc.description}" if exc.description != exc.message else exc.message
-            )
-            status = exc.status
-        except KeyManagerError as exc:
-            message, status = page_error(exc)
+        except PortalError as exc:  # a secrets rule (SecretError) or the key manager failing
+            message, status = _form_error(exc)
             form.add_error(None, message)
         else:
-            secret.expires_in = selectors.expires_in(secret, timezone.now())
             # Rendered in the POST's own response: the value never goes to the session or a URL.
             if _from_keys_page(next_url, key, env):
                 # From the keys page's dialog: shown there, like the first secret (issue 13).
-                return keys_views.secret_created(request, key, env, secret, value)
-            return render(request, "keys/secrets/created.html", {**context, "secret": secret, "value": value})
+                return keys_views.secret_created(request, key, env, created)
+            context.update(created=created, expires_in=selectors.expires_in(created.secret, timezone.now()))
+            return render(request, "keys/secrets/created.html", context)
     elif request.method == "GET":
         usage = selectors.secret_usage(key=key)
         if not key.key_manager.multiple_secrets_enabled:
@@ -134,8 +138,8 @@ def secret_delete(request, application_id, env, key_id, secret_id):
     key = key_for_user(user=request.user, application_id=application_id, env=env, key_id=key_id)
     secret = selectors.secret_get(key=key, secret_id=secret_id)
     now = timezone.now()
-    (secret,) = selectors.table_rows(
-        [secret],
+    row = selectors.secret_row(
+        secret,
         now=now,
         unexpired_count=selectors.unexpired_count(key=key, now=now),
         last_use=selectors.last_use_of(key),
@@ -146,21 +150,19 @@ def secret_delete(request, application_id, env, key_id, secret_id):
         "key": key,
         "env": env,
         "secret": secret,
+        "row": row,
         "next": next_url,
         # A refusal offers the way forward (+ New Secret), never only Back.
         "usage": selectors.secret_usage(key=key, now=now),
-        "error": secret.delete_refusal,
+        "error": row.delete_refusal,
     }
     if request.method == "POST":
         try:
             services.secret_delete(key=key, secret=secret, actor=request.user)
-        except rules.SecretError as exc:
-            context["error"] = exc.description
-            if isinstance(exc, rules.LastSecret):  # it became the last one since the page was shown
-                secret.delete_refusal = selectors.LAST_SECRET_REASON
-            return render(request, "keys/secrets/delete.html", context, status=exc.status)
-        except KeyManagerError as exc:
+        except PortalError as exc:  # a secrets rule (SecretError) or the key manager failing
             context["error"], status = page_error(exc)
+            if isinstance(exc, rules.LastSecret):  # it became the last one since the page was shown
+                context["row"] = replace(row, delete_refusal=selectors.LAST_SECRET_REASON)
             return render(request, "keys/secrets/delete.html", context, status=status)
         messages.success(request, "Secret deleted. Tokens issued with it stay valid until they expire.")
         return redirect(next_url)

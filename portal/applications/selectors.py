@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
-from django.db.models.functions import Lower
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 
 from keys.models import ApplicationKey
@@ -55,6 +55,30 @@ def application_list(
     if with_keys:
         qs = qs.prefetch_related(_keys_prefetch())
     return qs
+
+
+#: The columns the applications page shows (``attributes`` and the owner are not read there).
+LIST_PAGE_FIELDS = ("id", "name", "description", "token_type", "created_at")
+
+
+def application_list_page(*, user, query: str = "") -> QuerySet[Application]:
+    """``application_list`` as the applications page shows it: its columns only, and each row's
+    ``key_count`` from a correlated subquery. PostgreSQL computes that subquery for the rows of
+    the page only, and ``count()`` (the paginator's) leaves it out: neither query joins or groups
+    all of a developer's keys, however many applications they have (issue 14)."""
+    key_count = (
+        ApplicationKey.objects.filter(application=OuterRef("pk"))
+        .order_by()
+        .values("application")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        application_list(user=user, query=query)
+        .select_related(None)
+        .only(*LIST_PAGE_FIELDS)
+        .annotate(key_count=Coalesce(Subquery(key_count), 0))
+    )
 
 
 def _keys_prefetch() -> Prefetch:

@@ -59,7 +59,7 @@ def rotation(owner):
     )
     with time_machine.travel(timezone.now() - timedelta(days=3)):
         authenticate(key, old_value)
-    _, new_value = services.secret_create(key=key, description="CI", actor=owner)
+    new_value = services.secret_create(key=key, description="CI", actor=owner).value
     authenticate(key, new_value)
     return application, key
 

@@ -180,7 +180,7 @@ def test_every_keys_dialog_and_confirmation_puts_cancel_before_the_action(
 
     assert before(text(owner_client.get(key_url("keys_remove", key))), ">Cancel<", ">Remove Keys<")
     assert before(text(owner_client.get(secrets_url(key, "new/"))), ">Cancel<", ">Generate secret<")
-    secret = secret_services.secret_create(key=key, actor=owner)[0]
+    secret = secret_services.secret_create(key=key, actor=owner).secret
     assert before(text(owner_client.get(secrets_url(key, f"{secret.pk}/delete/"))), ">Cancel<", ">Delete<")
 
     resident.multiple_secrets_enabled = False  # Regenerate Consumer Secret is for single-secret mode
@@ -210,7 +210,7 @@ def crumbs(page: str) -> list[str]:
 
 def test_every_keys_page_has_the_breadcrumb_trail(owner_client, application, resident, owner):
     key = make_key(application, resident, owner).key
-    secret = secret_services.secret_create(key=key, actor=owner)[0]
+    secret = secret_services.secret_create(key=key, actor=owner).secret
     trail = ["Applications", application.name, "Production Keys"]
 
     assert crumbs(text(owner_client.get(keys_url(application)))) == trail
@@ -262,7 +262,7 @@ def test_no_label_on_the_keys_and_secrets_forms_ends_with_a_colon(owner_client, 
 
 def test_deleting_a_secret_from_the_panel_lands_on_the_panel(owner_client, application, resident, owner):
     key = make_key(application, resident, owner).key
-    secret = secret_services.secret_create(key=key, actor=owner)[0]
+    secret = secret_services.secret_create(key=key, actor=owner).secret
     page = text(owner_client.get(keys_url(application)))
     back = f"{keys_url(application, km='Resident')}#secrets-title-{key.pk}"
     assert f'<h3 id="secrets-title-{key.pk}">Consumer Secrets</h3>' in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -109,6 +110,27 @@ def test_the_list_is_paginated_by_twenty(owner_client, owner, make_application):
     assert "Page 1 of 2" in first.text
     second = owner_client.get("/applications/", {"page": 2})
     assert "App 20" in second.text and "App 24" in second.text and "App 19" not in second.text
+
+
+def test_a_row_links_to_the_overview_and_shows_description_token_type_keys_and_creation_time(
+    owner_client, owner, make_application, make_key
+):
+    description = "<b>Forecasts</b> & " + "x" * 100
+    application = make_application(owner, "Weather", description=description, token_type="OAUTH")
+    Application.objects.filter(pk=application.pk).update(
+        created_at=datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=UTC)
+    )
+    make_key(application)
+    make_key(application, key_type=KeyType.SANDBOX)
+
+    page = owner_client.get("/applications/").text
+
+    assert f'<a href="/applications/{application.pk}/">Weather</a>' in page
+    shown = "&lt;b&gt;Forecasts&lt;/b&gt; &amp; " + "x" * 70 + "…"  # 90 characters in all
+    assert f'<div class="muted">{shown}</div>' in page
+    assert '<span class="badge">OAuth (opaque)</span>' in page
+    assert "<td>2</td>" in page
+    assert '<time datetime="2026-03-04T05:06:07.000890+00:00">2026-03-04 05:06</time>' in page
 
 
 def test_pagination_links_keep_the_search(owner_client, owner, make_application):

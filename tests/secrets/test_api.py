@@ -103,7 +103,8 @@ def test_the_limit_is_409(key, owner_client, resident):
 
 
 def test_the_list_has_every_secret_and_no_value(key, owner, owner_client):
-    made, value = services.secret_create(key=key, description="never", expires_at=None, actor=owner)
+    created = services.secret_create(key=key, description="never", expires_at=None, actor=owner)
+    made, value = created.secret, created.value
 
     response = owner_client.get(api_url(key, "secrets"))
 
@@ -123,7 +124,7 @@ def test_the_list_has_every_secret_and_no_value(key, owner, owner_client):
 
 
 def test_revoke_secret_deletes_it_and_answers_204(key, owner, owner_client):
-    made, _ = services.secret_create(key=key, actor=owner)
+    made = services.secret_create(key=key, actor=owner).secret
     response = post(owner_client, api_url(key, "revoke-secret"), {"secretId": str(made.pk)})
     assert response.status_code == 204
     assert response.content == b""

@@ -63,7 +63,7 @@ def limited_key(owner):
 def test_concurrent_creates_make_exactly_the_limit(limited_key, owner):
     results = run_at_once(lambda i: services.secret_create(key=limited_key, description=f"t{i}", actor=owner))
 
-    made = [r for r in results if isinstance(r, tuple)]
+    made = [r for r in results if isinstance(r, services.CreatedSecret)]
     refused = [r for r in results if isinstance(r, rules.SecretLimitReached)]
     assert len(made) == 3  # 1 existing + 3 new = secret_count 4
     assert len(refused) == THREADS - 3

@@ -57,9 +57,10 @@ def remote_secret_ids(sim, key) -> set[str]:
 def okta_key_with_expiring_secret(application, okta_key_manager, owner):  # noqa: F811
     """An Okta key with a secret that never expires and one that expires in a day."""
     key, first_value = okta_key(application, okta_key_manager)
-    expiring, expiring_value = services.secret_create(
+    created = services.secret_create(
         key=key, description="CI runner", expires_at=timezone.now() + timedelta(days=1), actor=owner
     )
+    expiring, expiring_value = created.secret, created.value
     return key, expiring, expiring_value, first_value
 
 
@@ -221,9 +222,10 @@ def test_a_later_run_finds_nothing_more_to_do(okta_key_with_only_secret_expired,
 def test_a_new_secret_reactivates_the_app_and_works(okta_key_with_only_secret_expired, okta_sim, owner):  # noqa: F811
     key, old, old_value, _ = okta_key_with_only_secret_expired
 
-    new, new_value = services.secret_create(key=key, description="after expiry", actor=owner)
+    created = services.secret_create(key=key, description="after expiry", actor=owner)
+    new, new_value = created.secret, created.value
 
-    assert new.client_enable_error == ""
+    assert created.client_enable_error == ""
     # The expired secret is deleted at Okta first (allowed now that it is not the only one), then
     # the app activated: activating first would have revived the expired secret.
     assert remote_secret_ids(okta_sim, key) == {new.remote_id}
@@ -252,9 +254,12 @@ def test_if_okta_will_not_activate_the_app_the_new_secret_is_kept_and_the_error_
         body={"errorCode": "E0000006", "errorSummary": "No permission"},
     )
 
-    new, new_value = services.secret_create(key=key, actor=owner)
+    created = services.secret_create(key=key, actor=owner)
+    new, new_value = created.secret, created.value
 
-    assert "still disabled at Okta" in new.client_enable_error and "E0000006" in new.client_enable_error
+    assert (
+        "still disabled at Okta" in created.client_enable_error and "E0000006" in created.client_enable_error
+    )
     assert ConsumerSecret.objects.filter(pk=new.pk).exclude(secret_hash="").exists()
     assert okta_sim.clients[key.consumer_key].status == "INACTIVE"
     assert not authenticates(key.key_manager, key, new_value)
@@ -265,9 +270,10 @@ def test_if_okta_will_not_activate_the_app_the_new_secret_is_kept_and_the_error_
     assert AuditEvent.objects.get(action="keys.client_enable").outcome == AuditEvent.Outcome.FAILURE
 
     # The next new secret tries again, and the key works with both.
-    newer, newer_value = services.secret_create(key=key, actor=owner)
+    created = services.secret_create(key=key, actor=owner)
+    newer_value = created.value
 
-    assert newer.client_enable_error == ""
+    assert created.client_enable_error == ""
     assert okta_sim.clients[key.consumer_key].status == "ACTIVE"
     assert authenticates(key.key_manager, key, new_value) and authenticates(key.key_manager, key, newer_value)
 
@@ -286,7 +292,7 @@ def test_the_new_secret_page_shows_the_activation_error_beside_the_value(
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Copy it now, it will not be shown again" in page and response.context["value"] in page
+    assert "Copy it now, it will not be shown again" in page and response.context["created"].value in page
     assert 'id="client-enable-error"' in page and "still disabled at Okta" in page
 
 
@@ -453,9 +459,10 @@ def test_expired_secrets_at_a_key_manager_that_cannot_delete_them_are_counted(ap
 
 
 def test_resident_secrets_are_left_to_the_resident_server(key, owner):
-    expiring, value = services.secret_create(
+    created = services.secret_create(
         key=key, description="short", expires_at=timezone.now() + timedelta(hours=1), actor=owner
     )
+    expiring = created.secret
     with time_machine.travel(timezone.now() + timedelta(days=1)):
         result = expiry.secrets_expire()
 
@@ -487,7 +494,8 @@ def test_a_failing_key_manager_is_reported_and_the_others_still_processed(
     for km, expires_in in [(broken_km, timedelta(hours=1)), (okta_key_manager, timedelta(hours=2))]:
         application = Application.objects.create(owner=owner, name=f"App at {km.name}")
         key, _ = okta_key(application, km)
-        secret, value = services.secret_create(key=key, expires_at=now + expires_in, actor=owner)
+        created = services.secret_create(key=key, expires_at=now + expires_in, actor=owner)
+        secret, value = created.secret, created.value
         keys[km.name] = (key, secret, value)
     # Okta B's API token is revoked after the keys were made: its secrets cannot be deleted.
     broken_km.set_credentials({"api_token": "revoked"})
@@ -596,7 +604,7 @@ def test_concurrent_runs_delete_each_secret_once(owner, okta_key_manager, okta_s
     for i in range(4):
         application = Application.objects.create(owner=owner, name=f"App {i}")
         key, _ = okta_key(application, okta_key_manager)
-        secret, _ = services.secret_create(key=key, expires_at=now + timedelta(minutes=5), actor=owner)
+        secret = services.secret_create(key=key, expires_at=now + timedelta(minutes=5), actor=owner).secret
         expiring.append(secret)
 
     results = run_at_once(lambda i: expiry.secrets_expire(now=now + timedelta(minutes=10)), n=6)

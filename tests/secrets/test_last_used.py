@@ -38,7 +38,8 @@ def cell(page: str, secret, label: str) -> str:
 def rotated(key_and_secret, owner):
     """A key with its first secret and a second one made for the rotation."""
     key, first_value = key_and_secret
-    second, second_value = services.secret_create(key=key, description="rotation", actor=owner)
+    created = services.secret_create(key=key, description="rotation", actor=owner)
+    second, second_value = created.secret, created.value
     return key, key.secrets.get(description="first"), first_value, second, second_value
 
 

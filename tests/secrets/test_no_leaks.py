@@ -19,7 +19,7 @@ def test_no_value_reaches_the_logs_pages_audit_or_admin(key_and_secret, owner_cl
     caplog.set_level(logging.DEBUG)
 
     made_on_page = owner_client.post(url(key, "new/"), {"secret-expiry": "30", "secret-description": "page"})
-    page_value = made_on_page.context["value"]
+    page_value = made_on_page.context["created"].value
     made_by_api = owner_client.post(
         api_url(key, "generate-secret"),
         data=json.dumps({"additionalProperties": {"description": "api"}}),

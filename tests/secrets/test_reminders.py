@@ -20,15 +20,17 @@ from tests.secrets.conftest import generate
 def expiring(key, owner, application, resident):
     """Owner: two secrets expiring within 14 days (two environments), one in 30 days, one never."""
     now = timezone.now()
-    soon, soon_value = services.secret_create(
+    created = services.secret_create(
         key=key, description="CI", expires_at=now + timedelta(days=3), actor=owner
     )
+    soon, soon_value = created.secret, created.value
     services.secret_create(key=key, description="later", expires_at=now + timedelta(days=30), actor=owner)
     services.secret_create(key=key, description="forever", expires_at=None, actor=owner)
     sandbox, _ = generate(application, resident, key_type=KeyType.SANDBOX)
-    other, other_value = services.secret_create(
+    created = services.secret_create(
         key=sandbox, description="", expires_at=now + timedelta(days=10), actor=owner
     )
+    other, other_value = created.secret, created.value
     return soon, other, [soon_value, other_value]
 
 

@@ -25,9 +25,8 @@ def live_remote_secrets(key):
 def test_creating_a_secret_returns_the_value_once_and_keeps_only_its_hash(key, owner):
     expires_at = timezone.now() + timedelta(days=30)
 
-    secret, value = services.secret_create(
-        key=key, description=" CI pipeline ", expires_at=expires_at, actor=owner
-    )
+    created = services.secret_create(key=key, description=" CI pipeline ", expires_at=expires_at, actor=owner)
+    secret, value = created.secret, created.value
 
     secret.refresh_from_db()
     assert value.startswith("dps_") and len(value) > 40
@@ -43,14 +42,15 @@ def test_creating_a_secret_returns_the_value_once_and_keeps_only_its_hash(key, o
 
 
 def test_a_secret_that_never_expires_has_no_expiry(key, owner):
-    secret, _ = services.secret_create(key=key, expires_at=None, actor=owner)
+    secret = services.secret_create(key=key, expires_at=None, actor=owner).secret
     secret.refresh_from_db()
     assert secret.expires_at is None
     assert ClientSecret.objects.get(pk=secret.remote_id).expires_at is None
 
 
 def test_creating_and_deleting_are_audited_without_the_value(key, owner):
-    secret, value = services.secret_create(key=key, description="rotation", actor=owner)
+    created = services.secret_create(key=key, description="rotation", actor=owner)
+    secret, value = created.secret, created.value
     services.secret_delete(key=key, secret=secret, actor=owner)
 
     events = list(AuditEvent.objects.filter(action__startswith="secret.").order_by("created_at", "id"))
@@ -130,7 +130,7 @@ def test_expired_secrets_do_not_count_toward_the_limit(key, owner, resident):
     services.secret_create(key=key, expires_at=timezone.now() + timedelta(days=1), actor=owner)
 
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        secret, _ = services.secret_create(key=key, actor=owner)
+        services.secret_create(key=key, actor=owner)
         assert secret_usage(key=key).unexpired == 2
         with pytest.raises(rules.SecretLimitReached):
             services.secret_create(key=key, actor=owner)
@@ -165,7 +165,7 @@ def test_a_fresh_reservation_holds_a_slot_and_a_stale_one_is_cleared(key, owner,
 def test_reservations_are_never_listed(key):
     ConsumerSecret.objects.create(key=key, secret_hash="", description="pending")
     assert [s.description for s in secrets_for_key(key=key, include_expired=True)] == ["first"]
-    assert [s.description for s in secrets_panel(key=key).secrets] == ["first"]
+    assert [row.secret.description for row in secrets_panel(key=key).secrets] == ["first"]
 
 
 def test_when_the_key_manager_fails_nothing_is_left_behind(failing_key_manager, application, owner):
@@ -185,7 +185,7 @@ def test_when_the_key_manager_fails_nothing_is_left_behind(failing_key_manager, 
 
 
 def test_deleting_a_secret_removes_it_here_and_at_the_key_manager(key, owner):
-    secret, _ = services.secret_create(key=key, actor=owner)
+    secret = services.secret_create(key=key, actor=owner).secret
 
     services.secret_delete(key=key, secret=secret, actor=owner)
 
@@ -207,7 +207,9 @@ def test_the_last_valid_secret_cannot_be_deleted(key, owner):
 
 
 def test_an_expired_secret_does_not_count_as_the_valid_one_to_keep(key, owner):
-    expiring, _ = services.secret_create(key=key, expires_at=timezone.now() + timedelta(days=1), actor=owner)
+    expiring = services.secret_create(
+        key=key, expires_at=timezone.now() + timedelta(days=1), actor=owner
+    ).secret
     first = key.secrets.get(description="first")
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         with pytest.raises(rules.LastSecret):

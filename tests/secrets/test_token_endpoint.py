@@ -35,7 +35,7 @@ def hello(token: str):
 
 def test_every_valid_secret_authenticates(key_and_secret, owner):
     key, first = key_and_secret
-    _, second = services.secret_create(key=key, description="second", actor=owner)
+    second = services.secret_create(key=key, description="second", actor=owner).value
 
     for value in (first, second):
         token = access_token(key, value)
@@ -44,7 +44,8 @@ def test_every_valid_secret_authenticates(key_and_secret, owner):
 
 def test_a_deleted_secret_is_refused_but_its_tokens_stay_valid(key_and_secret, owner):
     key, first = key_and_secret
-    second_row, second = services.secret_create(key=key, description="second", actor=owner)
+    created = services.secret_create(key=key, description="second", actor=owner)
+    second_row, second = created.secret, created.value
     issued_with_second = access_token(key, second)
 
     services.secret_delete(key=key, secret=second_row, actor=owner)
@@ -70,7 +71,8 @@ def test_a_token_issued_with_a_deleted_secret_still_introspects_active(
         actor=owner,
     )
     key, first = generated.key, generated.consumer_secret
-    row, second = services.secret_create(key=key, actor=owner)
+    created = services.secret_create(key=key, actor=owner)
+    row, second = created.secret, created.value
     token = access_token(key, second)
 
     services.secret_delete(key=key, secret=row, actor=owner)
@@ -84,7 +86,7 @@ def test_a_token_issued_with_a_deleted_secret_still_introspects_active(
 
 def test_an_expired_secret_is_refused(key_and_secret, owner):
     key, first = key_and_secret
-    _, short = services.secret_create(key=key, expires_at=timezone.now() + timedelta(days=1), actor=owner)
+    short = services.secret_create(key=key, expires_at=timezone.now() + timedelta(days=1), actor=owner).value
     assert token_response(key, short).status_code == 200
 
     with time_machine.travel(timezone.now() + timedelta(days=1, seconds=1)):
