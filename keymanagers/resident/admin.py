@@ -19,6 +19,7 @@ from oauth2_provider.models import get_access_token_model
 from keymanagers import hooks
 from keymanagers.models import ClientSecret, GrantType, OAuthClient, RevokedToken, SigningKey
 from keymanagers.resident import signing
+from portal.admin_base import ReadOnlyAdmin
 
 if admin.site.is_registered(OAuthClient):
     admin.site.unregister(OAuthClient)
@@ -189,22 +190,13 @@ class OAuthClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(SigningKey)
-class SigningKeyAdmin(admin.ModelAdmin):
+class SigningKeyAdmin(ReadOnlyAdmin):
+    # Read-only: deleting a key would break every live token it signed; retired keys expire from the JWKS.
     list_display = ("kid", "algorithm", "state", "created_at", "retired_at", "publish_until")
     list_filter = ("state", "algorithm")
     fields = ("kid", "algorithm", "state", "public_jwk", "created_at", "retired_at", "publish_until")
     readonly_fields = fields
     actions = ("rotate_now",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Deleting a key would break every live token it signed; retired keys expire from the JWKS.
-        return False
 
     @admin.action(
         description="Rotate now (new active key; old keys stay published until their tokens expire)"
@@ -257,8 +249,11 @@ admin.site.register(get_access_token_model(), ResidentAccessTokenAdmin)
 
 
 @admin.register(RevokedToken)
-class RevokedTokenAdmin(admin.ModelAdmin):
-    """Unstored JWTs revoked one by one (RFC 7009), kept until they expire; to look at only."""
+class RevokedTokenAdmin(ReadOnlyAdmin):
+    """Unstored JWTs revoked one by one (RFC 7009), kept until they expire; to look at only.
+
+    Deleting a record would bring its revoked token back; clear_resident_tokens purges them once the
+    token has expired."""
 
     list_display = ("jti", "client", "expires_at", "revoked_at")
     list_select_related = ("client",)
@@ -266,14 +261,3 @@ class RevokedTokenAdmin(admin.ModelAdmin):
     date_hierarchy = "revoked_at"
     fields = list_display
     readonly_fields = list_display
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Deleting a record would bring its revoked token back; clear_resident_tokens purges them
-        # once the token has expired.
-        return False
