@@ -1,4 +1,4 @@
-"""An opaque client_credentials token's row, written in one statement (PostgreSQL).
+"""A client_credentials token's row (opaque, or a stored JWT), written in one statement (PostgreSQL).
 
 DOT saves every token inside ``transaction.atomic``, and the resident server adds
 ``SET LOCAL synchronous_commit = off`` (``RESIDENT_TOKEN_ASYNC_COMMIT``, README "Performance"):
