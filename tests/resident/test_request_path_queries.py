@@ -40,23 +40,33 @@ def _sql(queries) -> list[str]:
 
 
 def test_a_token_request_reads_only_the_cache_stamp_before_its_insert(client, issued):
-    registered, _ = issued
+    registered, token = issued
     with CaptureQueriesContext(connection) as queries:
         assert token_request(client, registered.ref.client_id, registered.secret.value).status_code == 200
     reads = [sql for sql in _sql(queries) if sql.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1 and "keymanagers_residentstamp" in reads[0], _sql(queries)
-    # the stamp, then BEGIN, SET LOCAL synchronous_commit (PostgreSQL), the insert and COMMIT
-    assert len(queries) <= 5, _sql(queries)
+    if connection.vendor == "postgresql":
+        # the stamp, then (opaque) one autocommit INSERT that sets synchronous_commit for itself;
+        # a client_credentials JWT is not stored
+        assert len(queries) == (1 if token.count(".") == 2 else 2), _sql(queries)
+    else:
+        # the stamp, then (opaque) DOT's transaction: BEGIN IMMEDIATE, the ORM's insert, COMMIT
+        assert len(queries) <= 4, _sql(queries)
 
 
 def test_introspection_reads_the_cache_stamp_and_the_token(client, issued):
     registered, token = issued
-    with CaptureQueriesContext(connection) as queries:
-        answer = client.post(
+
+    def introspect():
+        return client.post(
             "/oauth2/introspect",
             {"token": token},
             HTTP_AUTHORIZATION=basic(registered.ref.client_id, registered.secret.value),
         )
+
+    introspect()  # loads the published keys (a JWT's check), as a warm worker has them
+    with CaptureQueriesContext(connection) as queries:
+        answer = introspect()
     assert answer.status_code == 200 and answer.json()["active"] is True
     assert len(queries) <= 2, _sql(queries)
     assert not any("keymanagers_oauthclient" in sql and "accesstoken" not in sql for sql in _sql(queries))
