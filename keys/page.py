@@ -194,7 +194,6 @@ def render_keys_page(
     if key is None:
         ctx.update(no_key_context(ctx, adapter))
         return render(request, TEMPLATE, ctx, status=status)
-    key.application = application
     if key.key_state == ApplicationKey.State.PARTIALLY_CREATED:
         return render(request, TEMPLATE, ctx, status=status)
 

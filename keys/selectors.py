@@ -79,12 +79,18 @@ def key_for_user(*, user, application_id, key_id, env: str | None = None) -> App
 def key_find(*, application, key_type: str, key_manager) -> ApplicationKey | None:
     """The key for this application, environment and key manager, if there is one (the keys
     page's). Its secrets are not prefetched: the page reads the first page of them and their
-    counts (``keys.secrets.selectors.secrets_panel``), never all of a key's secrets."""
-    return (
-        ApplicationKey.objects.filter(application=application, key_type=key_type, key_manager=key_manager)
-        .select_related("key_manager", "application")
-        .first()
-    )
+    counts (``keys.secrets.selectors.secrets_panel``), never all of a key's secrets.
+
+    The application and key manager the caller holds become the key's own (no join): at most one
+    key matches (a unique constraint), so no ordering either.
+    """
+    try:
+        key = ApplicationKey.objects.get(application=application, key_type=key_type, key_manager=key_manager)
+    except ApplicationKey.DoesNotExist:
+        return None
+    key.application = application
+    key.key_manager = key_manager
+    return key
 
 
 def scopes_list(*, application=None) -> QuerySet[Scope]:
