@@ -9,6 +9,9 @@ API = "api/am/devportal/v3/"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # First: Django tries the patterns in order, and the OAuth endpoints are the busiest paths
+    # (their literal paths overlap nothing below).
+    path("", include("keymanagers.resident.urls")),
     path("admin/", admin.site.urls),
     path("", include("portal.web_urls")),
     path("accounts/", include("portal.accounts.urls")),
@@ -19,5 +22,4 @@ urlpatterns = [
     path(API, include("portal.api_urls")),
     path("", include("keys.urls")),
     path("", include("keys.secrets.urls")),
-    path("", include("keymanagers.resident.urls")),
 ]
