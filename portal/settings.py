@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "portal.middleware.AuthenticationMiddleware",
     "portal.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "portal.middleware.CSPMiddleware",
 ]
 # The resident server's endpoints that use no browser session (authorize and sign-in do).
 PORTAL_API_PATHS = frozenset(
