@@ -10,7 +10,8 @@ Two process-local caches, both safe with several instances:
 * loaded key objects by ``kid``: a key's material never changes, and PyJWT given a PEM string
   re-parses it on every call (RS256 falls from ~2,600 to ~23 signatures/s);
 * which kid is active, and which kids may verify: refreshed every ``RESIDENT_SIGNING_KEY_CACHE_SECONDS`` (60) so a rotation
-  done by another instance is seen within a minute.
+  done by another instance is seen within a minute, and at once for a token with a kid not seen
+  yet (at most once a second: ``UNKNOWN_KID_REFRESH_SECONDS``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 ALGORITHMS = ("RS256", "ES256")
 DEFAULT_CACHE_SECONDS = 60
+#: How often at most an unknown kid makes this process read the published kids again.
+UNKNOWN_KID_REFRESH_SECONDS = 1.0
 # A retired key is published at least this long, even when every configured lifetime is shorter.
 MIN_PUBLISH_SECONDS = 86400
 DEFAULT_ACCESS_TOKEN_SECONDS = 3600
@@ -335,8 +338,13 @@ def _published_kids() -> frozenset[str]:
 
 def _public_key(kid: str) -> tuple[Any, str] | None:
     if kid not in _published_kids():
-        # Maybe a key rotated in by another instance since we last looked.
+        # Maybe a key rotated in by another instance since we last looked: look again, but not
+        # if we looked less than a second ago (a flood of tokens with made-up kids would cost a
+        # query each), as JWKS clients wait between refreshes for an unknown kid.
         global _published
+        cached = _published
+        if cached is not None and _clock() - cached[0] < min(UNKNOWN_KID_REFRESH_SECONDS, _cache_seconds()):
+            return None
         _published = None
         if kid not in _published_kids():
             return None

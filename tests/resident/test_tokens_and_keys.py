@@ -9,8 +9,11 @@ from io import StringIO
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -18,6 +21,7 @@ from joserfc.jwk import KeySet
 
 from keymanagers.models import SigningKey
 from keymanagers.resident import signing
+from portal import crypto
 from tests.resident.conftest import CALLBACK, authorize, pkce_pair, token_request
 
 pytestmark = pytest.mark.django_db
@@ -207,6 +211,48 @@ def test_rotation_done_elsewhere_is_seen_within_the_cache_window(client, make_cl
     later = signing._clock() + 61
     monkeypatch.setattr(signing, "_clock", lambda: later)
     assert jwt.decode(get_token(client, registered), jwks(client)).header["kid"] == other.kid
+
+
+def _claims() -> dict:
+    now = int(timezone.now().timestamp())
+    return {"iss": settings.RESIDENT_ISSUER, "iat": now, "exp": now + 60, "jti": "j", "sub": "s"}
+
+
+def test_a_key_rotated_in_elsewhere_verifies_at_once_without_waiting_for_the_cache(db, monkeypatch, settings):
+    settings.RESIDENT_SIGNING_KEY_CACHE_SECONDS = 60  # the production default (tests run with 0)
+    signing.verify(signing.sign(_claims()))  # this process has read the published kids
+    other = signing._create_key("RS256")  # another instance rotates: nobody tells this process
+    private_key = signing._load_pem(crypto.decrypt(other.private_key_encrypted))
+    token = signing.sign(_claims(), key=signing.LoadedKey(other.kid, other.algorithm, private_key))
+    later = signing._clock() + signing.UNKNOWN_KID_REFRESH_SECONDS
+    monkeypatch.setattr(signing, "_clock", lambda: later)
+
+    assert signing.verify(token)["sub"] == "s"
+
+
+def test_tokens_with_made_up_kids_read_the_published_kids_at_most_once_a_second(db, monkeypatch, settings):
+    settings.RESIDENT_SIGNING_KEY_CACHE_SECONDS = 60
+    signing.verify(signing.sign(_claims()))
+    active = signing.active_key()
+    forged = [
+        signing.sign(_claims(), key=signing.LoadedKey(f"made-up-{n}", active.algorithm, active.private_key))
+        for n in range(20)
+    ]
+    now = signing._clock()
+    monkeypatch.setattr(signing, "_clock", lambda: now + 0.5)
+
+    with CaptureQueriesContext(connection) as within_a_second:
+        for token in forged:
+            with pytest.raises(signing.InvalidJWT, match="unknown signing key"):
+                signing.verify(token)
+    monkeypatch.setattr(signing, "_clock", lambda: now + 2)
+    with CaptureQueriesContext(connection) as a_second_later:
+        for token in forged:
+            with pytest.raises(signing.InvalidJWT, match="unknown signing key"):
+                signing.verify(token)
+
+    assert len(within_a_second) == 0  # the kids were read half a second ago
+    assert len(a_second_later) == 1  # read again once, then known to be made up
 
 
 def test_rotate_command_dry_run_changes_nothing(make_client):
