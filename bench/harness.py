@@ -702,14 +702,14 @@ def yes_no(value: bool | None) -> str:
     return "—" if value is None else ("**met**" if value else "**not met**")
 
 
-def report(run: Run, rows: list[Row], started: dt.datetime, not_measurement: list[str]) -> str:
+def report(run: Run, rows: list[Row], started: dt.datetime, machine: str, not_measurement: list[str]) -> str:
     args = run.args
     lines = []
     title = f"# bench/run — {started:%Y-%m-%d %H:%M} UTC"
     lines += [title, ""]
     if not_measurement:
         lines += ["**NOT A MEASUREMENT** (smoke run): " + "; ".join(not_measurement) + ".", ""]
-    lines += [machine_description(args), ""]
+    lines += [machine, ""]
     lines += [
         f"gunicorn -w {args.workers} (sync workers), PostgreSQL, wrk -t{args.wrk_threads} -c{args.connections} "
         f"-d{args.duration}s (after {args.warmup} s of warm-up) on loopback, wrk on the same cores. "
@@ -1017,6 +1017,8 @@ def bench(args) -> int:
     started = dt.datetime.now(dt.UTC)
     warnings = check_machine(args)
     args.wrk = ensure_wrk()
+    # The commit the servers load, read before they start: what the results describe.
+    machine = machine_description(args)
     not_measurement = [
         f"{name} {getattr(args, name)} (a measurement uses {value})"
         for name, value in FULL.items()
@@ -1139,7 +1141,9 @@ def bench(args) -> int:
             f"{len(run.all_results())} runs (up to {worst:.0%}; see the last column above)"
         )
         not_measurement.append("other processes used the CPUs during the run (see Warnings)")
-    text = report(run, rows, started, not_measurement)
+    if machine_description(args) != machine:
+        not_measurement.append("the code changed during the run (another commit, or edits to tracked files)")
+    text = report(run, rows, started, machine, not_measurement)
     print(text)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     suffix = "-smoke" if not_measurement else ""
