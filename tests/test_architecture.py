@@ -56,7 +56,9 @@ INFRASTRUCTURE = (
     "portal.health",
     "portal.context_processors",
     "portal.authentication",
+    "portal.middleware",
     "portal.openapi",
+    "portal.postgresql",
     "portal.wsgi",
 )
 DOMAINS = ("keys", "keymanagers", "portal.applications", "portal.accounts", "portal.apiclients")
