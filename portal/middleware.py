@@ -71,8 +71,8 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
     view changed the policy (``csp_update``, ``csp_replace``, ``csp_exempt``…, which set ``_csp_*``
     attributes on the response). Those get the header django-csp's own ``build_policy`` made once
     for the settings object in force (``override_settings`` brings a new object, so a new header);
-    every other response takes django-csp's path unchanged. ``tests/test_csp_header.py`` compares
-    both on each kind of response.
+    every other response takes django-csp's path unchanged. ``tests/portal/test_csp_middleware.py``
+    compares both on each kind of response.
     """
 
     _PER_RESPONSE = tuple(
@@ -99,10 +99,8 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
             hasattr(response, name) for name in self._PER_RESPONSE
         ):
             return super().process_response(request, response)
-        if settings.DEBUG and response.status_code in (
-            500,
-            404,
-        ):  # django-csp leaves Django's debug pages alone
+        # django-csp leaves Django's own debug pages (404 and 500 with DEBUG on) without a header.
+        if settings.DEBUG and response.status_code in (404, 500):
             return super().process_response(request, response)
         header = self._settings_header()
         if header is None:

@@ -12,8 +12,8 @@ it has (or libpq already knows the connection is bad), Django's ``SELECT 1`` dec
 An idle socket with nothing to read is the connection as the last request left it.
 A server that vanished without closing anything (a host lost on the network) is not detected by
 either check: the query then fails, as it would after a ``SELECT 1`` that hung.
-``tests/portal/test_database_health.py`` terminates a live server's connection and checks the
-next request succeeds.
+``tests/portal/test_database_health.py`` terminates the connection a request kept and checks that
+the next request, through Django's WSGI handler, still answers.
 """
 
 from __future__ import annotations
